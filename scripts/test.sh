@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# The test command: installs what is missing, builds with warnings as errors, starts a private
+# RabbitMQ and MariaDB on ports of their own (so a development copy on the default ports is
+# left alone), runs every test suite, and stops what it started.
+#
+#   scripts/test.sh              # everything
+#   scripts/test.sh -L unit      # extra arguments go to ctest (e.g. a label or -R regex)
+#
+# Settings: PAYPIPE_TEST_PRESET (ci), PAYPIPE_TEST_JOBS (2), and the SVC_* ports of
+# scripts/services.sh (defaults here: amqp 5782, management 15782, dist 25782, epmd 4382,
+# mysql 3382).
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+preset=${PAYPIPE_TEST_PRESET:-ci}
+jobs=${PAYPIPE_TEST_JOBS:-2}
+start=$(date +%s)
+
+stamp() { printf '[test %4ss] %s\n' $(($(date +%s) - start)) "$*"; }
+
+stamp "setting up"
+scripts/setup.sh
+
+stamp "building (preset $preset)"
+cmake --preset "$preset" >/dev/null
+cmake --build --preset "$preset" -j "$jobs"
+
+export SVC_DIR=${SVC_DIR:-$root/.local/test-services}
+export SVC_AMQP_PORT=${SVC_AMQP_PORT:-5782}
+export SVC_MGMT_PORT=${SVC_MGMT_PORT:-15782}
+export SVC_DIST_PORT=${SVC_DIST_PORT:-25782}
+export SVC_EPMD_PORT=${SVC_EPMD_PORT:-4382}
+export SVC_MYSQL_PORT=${SVC_MYSQL_PORT:-3382}
+
+started=()
+stop_started() {
+  local s
+  for s in "${started[@]}"; do scripts/services.sh stop "$s" || true; done
+}
+trap stop_started EXIT
+for s in rabbitmq mariadb; do
+  if ! scripts/services.sh status "$s" >/dev/null 2>&1; then
+    scripts/services.sh start "$s"
+    started+=("$s")
+  fi
+done
+eval "$(scripts/services.sh env)"
+
+stamp "running tests"
+ctest --preset "$preset" -j "$jobs" --timeout 900 "$@"
+stamp "all tests passed"
