@@ -1,0 +1,78 @@
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <span>
+#include <utility>
+
+#include "paypipe/runtime/failure_policy.hpp"
+#include "paypipe/runtime/fault_points.hpp"
+#include "paypipe/runtime/ports.hpp"
+#include "paypipe/runtime/stage.hpp"
+#include "paypipe/runtime/stage_stats.hpp"
+
+namespace paypipe::runtime {
+
+// The connections one consume thread uses; replaced by the caller after a connection loss.
+struct Ports {
+  DeliverySource& source;
+  Publisher& publisher;
+  MessageStore& store;
+};
+
+// Runs the inbox + outbox protocol for batches of deliveries of one stage:
+//   BEGIN; inbox rows; stage effects; outbox rows; COMMIT; publish with confirms; mark
+//   published; ack.
+// Several deliveries share one transaction and one confirm round-trip. If any message of a
+// batch fails, the batch is rolled back and its messages run one transaction each, so that a
+// failing message cannot take its batch-mates with it.
+//
+// Guarantees, for any crash or connection loss at any instant:
+// - A delivery is acked only after its unit of work committed (or its inbox row showed it had
+//   committed before) and, for failures, after its retry/dead-letter copy was confirmed.
+// - A delivery's effects commit at most once (inbox row in the same transaction).
+// - Every committed outbox row is published at least once: here, on the duplicate's redelivery,
+//   or by the relay.
+// Not thread safe: one BatchProcessor per consume thread.
+class BatchProcessor {
+ public:
+  using NowSeconds = std::function<std::int64_t()>;
+
+  BatchProcessor(const Stage& stage, FailurePolicy policy, StageStats& stats, FaultPoints& faults,
+                 NowSeconds now);
+
+  // Settles every delivery of `batch` (ack, or requeue when its retry/dead-letter copy could not
+  // be routed). A failed Status carries a connection-lost code of ports.hpp and means nothing
+  // past the failure was settled: the caller replaces the broken connection and, if the
+  // consumer connection survived, calls Process again with the same batch — rerunning is safe.
+  [[nodiscard]] domain::Status Process(std::span<const Delivery> batch, Ports ports);
+
+  // True once after a database failure that happened when nothing was left at risk (marking
+  // rows published): the deliveries were settled, but the caller should replace the store.
+  [[nodiscard]] bool TakeStoreBroken() { return std::exchange(store_broken_, false); }
+
+ private:
+  struct Item;
+  enum class UnitResult { kDone, kMessageFailed };
+
+  [[nodiscard]] domain::Result<UnitResult> RunUnit(std::span<Item*> items, Ports ports,
+                                                   bool single);
+  [[nodiscard]] domain::Status Settle(std::span<Item> items, Ports ports);
+  [[nodiscard]] domain::Result<std::vector<OutgoingMessage>> CallStage(const Item& item,
+                                                                       UnitOfWork& work) const;
+
+  const Stage& stage_;
+  std::string stage_name_;
+  std::vector<MessageTypeSpec> accepted_;
+  FailurePolicy policy_;
+  StageStats& stats_;
+  FaultPoints& faults_;
+  NowSeconds now_;
+  bool store_broken_ = false;
+};
+
+// True for errors that mean a connection (not the message) failed.
+[[nodiscard]] bool IsConnectionLoss(const domain::Error& error);
+
+}  // namespace paypipe::runtime

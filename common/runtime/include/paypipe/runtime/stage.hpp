@@ -1,0 +1,45 @@
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "paypipe/domain/result.hpp"
+#include "paypipe/runtime/envelope.hpp"
+
+namespace paypipe::infra::db {
+class Transaction;
+}  // namespace paypipe::infra::db
+
+namespace paypipe::runtime {
+
+// The open unit of work a stage writes its effects into. Everything written through it commits
+// or rolls back together with the message's inbox row and outbox rows.
+class UnitOfWork {
+ public:
+  virtual ~UnitOfWork() = default;
+  // The database transaction of this unit. Valid only during Stage::Handle.
+  [[nodiscard]] virtual infra::db::Transaction& Db() = 0;
+};
+
+// One pipeline stage: consumes queue paypipe.<Name()>.
+//
+// Contract for implementations:
+// - Handle runs inside a database transaction that the runtime opens, commits or rolls back;
+//   it must not commit, roll back or keep references past its return.
+// - Handle may run more than once for the same message (rerun after deadlock, redelivery after
+//   a crash before commit); only the run whose transaction commits has effects. It must not
+//   call external systems (those calls happen outside, with idempotency keys).
+// - Failures are returned as Errors classified by kind; an exception is treated as Permanent
+//   for that message. Handle is called from several threads at once (one unit each): keep no
+//   mutable state in the stage object.
+class Stage {
+ public:
+  virtual ~Stage() = default;
+  [[nodiscard]] virtual std::string_view Name() const = 0;
+  [[nodiscard]] virtual std::vector<MessageTypeSpec> AcceptedTypes() const = 0;
+  [[nodiscard]] virtual domain::Result<std::vector<OutgoingMessage>> Handle(
+      const Envelope& message, UnitOfWork& work) const = 0;
+};
+
+}  // namespace paypipe::runtime

@@ -1,0 +1,71 @@
+#include "paypipe/runtime/consume_loop.hpp"
+
+#include <algorithm>
+#include <thread>
+
+namespace paypipe::runtime {
+
+ConsumeLoop::ConsumeLoop(BatchProcessor& processor, DeliverySource& source, Publisher& publisher,
+                         StoreFactory store_factory, LoopOptions options, StageStats& stats)
+    : processor_(processor),
+      source_(source),
+      publisher_(publisher),
+      store_factory_(std::move(store_factory)),
+      options_(options),
+      stats_(stats) {}
+
+void ConsumeLoop::Pause(std::chrono::milliseconds delay, const std::atomic<bool>& stop) const {
+  const auto until = std::chrono::steady_clock::now() + delay;
+  while (!stop.load(std::memory_order_relaxed) && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(std::min<std::chrono::milliseconds>(delay, std::chrono::milliseconds(50)));
+  }
+}
+
+void ConsumeLoop::Run(const std::atomic<bool>& stop) {
+  while (!stop.load(std::memory_order_relaxed)) (void)RunOnce(stop);
+}
+
+std::size_t ConsumeLoop::RunOnce(const std::atomic<bool>& stop) {
+  batch_.clear();
+  auto first = source_.Next(options_.poll);
+  if (!first.ok()) {
+    // The consumer reconnects inside its next call; wait a little so a dead broker is not spun on.
+    Pause(options_.retry_delay, stop);
+    return 0;
+  }
+  if (!first->has_value()) return 0;
+  batch_.push_back(std::move(**first));
+  while (batch_.size() < options_.batch_max) {
+    auto more = source_.Next(std::chrono::milliseconds(0));
+    if (!more.ok() || !more->has_value()) break;
+    batch_.push_back(std::move(**more));
+  }
+  stats_.received.fetch_add(batch_.size(), std::memory_order_relaxed);
+
+  std::chrono::milliseconds delay = options_.retry_delay;
+  while (true) {
+    if (!store_) {
+      auto made = store_factory_();
+      if (made.ok()) {
+        store_ = std::move(made).value();
+      } else if (stop.load(std::memory_order_relaxed)) {
+        return batch_.size();  // left unacked: redelivered to whoever consumes next
+      } else {
+        Pause(delay, stop);
+        delay = std::min(delay * 2, options_.max_retry_delay);
+        continue;
+      }
+    }
+    const domain::Status status = processor_.Process(batch_, Ports{source_, publisher_, *store_});
+    if (status.ok()) {
+      if (processor_.TakeStoreBroken()) store_.reset();
+      return batch_.size();
+    }
+    if (status.error().code != kBrokerConnectionLost) store_.reset();
+    if (stop.load(std::memory_order_relaxed)) return batch_.size();
+    Pause(delay, stop);
+    delay = std::min(delay * 2, options_.max_retry_delay);
+  }
+}
+
+}  // namespace paypipe::runtime

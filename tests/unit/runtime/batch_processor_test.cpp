@@ -1,0 +1,192 @@
+#include "paypipe/runtime/batch_processor.hpp"
+
+#include <gtest/gtest.h>
+
+#include "runtime_fakes.hpp"
+
+namespace paypipe::runtime {
+namespace {
+
+using domain::Error;
+using domain::Result;
+using domain::Status;
+
+using namespace testing_fakes;  // NOLINT(google-build-using-namespace)
+
+class BatchProcessorTest : public testing::Test {
+ protected:
+  BatchProcessorTest()
+      : faults_(std::move(FaultPoints::FromSpec("")).value()),
+        processor_(stage_, Policy(), stats_, *faults_, [] { return std::int64_t{1700000000}; }) {
+    stage_.deadlocks_left = &deadlocks_left_;
+  }
+  static FailurePolicy Policy() {
+    FailurePolicy p;
+    p.tiers = {{"short", std::chrono::seconds(1)}, {"long", std::chrono::seconds(10)}};
+    p.max_attempts = 3;
+    p.max_transaction_reruns = 2;
+    return p;
+  }
+  Status Run(const std::vector<Delivery>& batch) {
+    return processor_.Process(batch, Ports{source_, publisher_, store_});
+  }
+  std::vector<OutboundMessage> SentTo(std::string_view exchange) const {
+    std::vector<OutboundMessage> out;
+    for (const auto& m : publisher_.sent) {
+      if (m.exchange == exchange) out.push_back(m);
+    }
+    return out;
+  }
+
+  int deadlocks_left_ = 0;
+  FakeStage stage_;
+  StageStats stats_;
+  std::unique_ptr<FaultPoints> faults_;
+  BatchProcessor processor_;
+  FakeStore store_;
+  FakePublisher publisher_;
+  FakeSource source_;
+};
+
+TEST_F(BatchProcessorTest, HappyBatchCommitsOncePublishesInOneRoundTripAndAcks) {
+  ASSERT_TRUE(Run({Make(1), Make(2), Make(3)}).ok());
+  EXPECT_EQ(store_.effects, (std::multiset<std::string>{"id-1", "id-2", "id-3"}));
+  ASSERT_EQ(publisher_.sent.size(), 3u);
+  EXPECT_EQ(publisher_.round_trips, 1);
+  EXPECT_EQ(store_.published.size(), 3u);
+  EXPECT_EQ(source_.acked, (std::vector<std::uint64_t>{1, 2, 3}));
+  EXPECT_EQ(publisher_.sent[0].message.message_id, DerivedMessageId("id-1", "test", 0));
+  EXPECT_EQ(publisher_.sent[0].message.correlation_id, "order-1");
+  EXPECT_EQ(stats_.committed, 3u);
+  EXPECT_EQ(stats_.batch_fallbacks, 0u);
+}
+
+TEST_F(BatchProcessorTest, DuplicateRepublishesUnpublishedRowsWithoutRedoingEffects) {
+  store_.fail_mark = true;  // first run: published but never marked
+  ASSERT_TRUE(Run({Make(1)}).ok());
+  EXPECT_TRUE(processor_.TakeStoreBroken());
+  store_.fail_mark = false;
+  ASSERT_TRUE(Run({Make(1), Make(2)}).ok());
+  EXPECT_EQ(store_.effects, (std::multiset<std::string>{"id-1", "id-2"}));
+  EXPECT_EQ(stats_.inbox_duplicates, 1u);
+  // id-1's row went out twice (at least once), id-2's once; all marked now.
+  EXPECT_EQ(publisher_.sent.size(), 3u);
+  EXPECT_EQ(store_.published.size(), 2u);
+  EXPECT_EQ(source_.acked, (std::vector<std::uint64_t>{1, 1, 2}));
+}
+
+TEST_F(BatchProcessorTest, FailingMessageDoesNotPoisonItsBatchMates) {
+  ASSERT_TRUE(Run({Make(1), Make(2, "permanent"), Make(3, "throw"), Make(4)}).ok());
+  EXPECT_EQ(store_.effects, (std::multiset<std::string>{"id-1", "id-4"}));
+  EXPECT_EQ(stats_.batch_fallbacks, 1u);
+  const auto dead = SentTo(kDeadLetterExchange);
+  ASSERT_EQ(dead.size(), 2u);
+  EXPECT_EQ(dead[0].message.message_id, "id-2");
+  EXPECT_EQ(std::get<std::string>(dead[0].message.headers.at("x-paypipe-error-code")),
+            "BAD_INPUT");
+  EXPECT_EQ(std::get<std::string>(dead[1].message.headers.at("x-paypipe-error-code")),
+            "STAGE_EXCEPTION");
+  EXPECT_EQ(std::get<std::string>(dead[1].message.headers.at("x-paypipe-stage")), "test");
+  EXPECT_EQ(source_.acked.size(), 4u);
+  EXPECT_EQ(stats_.dead_lettered, 2u);
+  // Dead-lettered messages leave no inbox row, so a replay from the parking lot runs again.
+  EXPECT_EQ(store_.inbox.count({"test", "id-2"}), 0u);
+}
+
+TEST_F(BatchProcessorTest, TransientFailureGoesToItsTierWithTheNextAttempt) {
+  ASSERT_TRUE(Run({Make(1, "transient", 1)}).ok());
+  const auto retried = SentTo(kRetryExchange);
+  ASSERT_EQ(retried.size(), 1u);
+  EXPECT_EQ(retried[0].routing_key, "test.long");
+  EXPECT_EQ(std::get<std::int64_t>(retried[0].message.headers.at("x-attempt")), 2);
+  EXPECT_EQ(source_.acked, (std::vector<std::uint64_t>{1}));
+  EXPECT_EQ(stats_.retried, 1u);
+}
+
+TEST_F(BatchProcessorTest, TransientFailureIsDeadLetteredWhenExhausted) {
+  ASSERT_TRUE(Run({Make(1, "transient", 2)}).ok());
+  EXPECT_TRUE(SentTo(kRetryExchange).empty());
+  const auto dead = SentTo(kDeadLetterExchange);
+  ASSERT_EQ(dead.size(), 1u);
+  EXPECT_EQ(std::get<std::string>(dead[0].message.headers.at("x-paypipe-error-kind")),
+            "transient");
+  EXPECT_EQ(std::get<std::int64_t>(dead[0].message.headers.at("x-paypipe-attempts")), 3);
+}
+
+TEST_F(BatchProcessorTest, DeadlocksRerunTheUnitAndCommitOnce) {
+  deadlocks_left_ = 2;
+  store_.deadlocks_on_inbox = 1;
+  ASSERT_TRUE(Run({Make(1, "deadlock"), Make(2)}).ok());
+  EXPECT_EQ(store_.effects, (std::multiset<std::string>{"id-1", "id-2"}));
+  EXPECT_GE(stats_.transaction_reruns, 2u);
+  EXPECT_EQ(source_.acked.size(), 2u);
+}
+
+TEST_F(BatchProcessorTest, UnknownTypeIsDeadLetteredWithoutTouchingTheDatabase) {
+  Delivery d = Make(1);
+  d.message.type = "test.unknown";
+  store_.broken = true;
+  ASSERT_TRUE(Run({d}).ok());
+  const auto dead = SentTo(kDeadLetterExchange);
+  ASSERT_EQ(dead.size(), 1u);
+  EXPECT_EQ(std::get<std::string>(dead[0].message.headers.at("x-paypipe-error-code")),
+            kUnknownMessageType);
+  EXPECT_EQ(source_.acked.size(), 1u);
+}
+
+TEST_F(BatchProcessorTest, UnknownCommitOutcomeIsNotAckedAndTheRerunIsSafe) {
+  store_.commit_unknown_but_applied = 1;
+  const std::vector<Delivery> batch = {Make(1), Make(2)};
+  Status first = Run(batch);
+  ASSERT_FALSE(first.ok());
+  EXPECT_EQ(first.error().code, kDbCommitOutcomeUnknown);
+  EXPECT_TRUE(source_.acked.empty());
+  EXPECT_TRUE(publisher_.sent.empty());
+  ASSERT_TRUE(Run(batch).ok());
+  EXPECT_EQ(store_.effects, (std::multiset<std::string>{"id-1", "id-2"}));
+  EXPECT_EQ(publisher_.sent.size(), 2u);
+  EXPECT_EQ(source_.acked.size(), 2u);
+}
+
+TEST_F(BatchProcessorTest, BrokerLossBeforeConfirmAcksNothingAndTheRerunPublishes) {
+  publisher_.connection_lost = true;
+  const std::vector<Delivery> batch = {Make(1)};
+  Status first = Run(batch);
+  ASSERT_FALSE(first.ok());
+  EXPECT_EQ(first.error().code, kBrokerConnectionLost);
+  EXPECT_TRUE(source_.acked.empty());
+  publisher_.connection_lost = false;
+  ASSERT_TRUE(Run(batch).ok());
+  EXPECT_EQ(store_.effects.size(), 1u);
+  EXPECT_EQ(publisher_.sent.size(), 1u);
+  EXPECT_EQ(store_.published.size(), 1u);
+  EXPECT_EQ(source_.acked.size(), 1u);
+}
+
+TEST_F(BatchProcessorTest, UnroutableDeadLetterRequeuesInsteadOfLosingTheMessage) {
+  publisher_.unroutable_exchanges.insert(std::string(kDeadLetterExchange));
+  ASSERT_TRUE(Run({Make(1, "permanent"), Make(2)}).ok());
+  EXPECT_EQ(source_.requeued, (std::vector<std::uint64_t>{1}));
+  EXPECT_EQ(source_.acked, (std::vector<std::uint64_t>{2}));
+}
+
+TEST_F(BatchProcessorTest, UnroutableOutboxRowStaysForTheRelayAndTheDeliveryIsAcked) {
+  publisher_.unroutable_exchanges.insert(std::string(kWorkExchange));
+  ASSERT_TRUE(Run({Make(1)}).ok());
+  EXPECT_EQ(source_.acked.size(), 1u);
+  EXPECT_TRUE(store_.published.empty());
+  EXPECT_EQ(store_.outbox.size(), 1u);
+  EXPECT_EQ(stats_.publish_failures, 1u);
+}
+
+TEST_F(BatchProcessorTest, BrokenDatabaseAbandonsTheBatchUnacked) {
+  store_.broken = true;
+  Status result = Run({Make(1), Make(2)});
+  ASSERT_FALSE(result.ok());
+  EXPECT_TRUE(IsConnectionLoss(result.error()));
+  EXPECT_TRUE(source_.acked.empty());
+  EXPECT_TRUE(publisher_.sent.empty());
+}
+
+}  // namespace
+}  // namespace paypipe::runtime

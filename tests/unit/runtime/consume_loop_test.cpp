@@ -1,0 +1,162 @@
+#include "paypipe/runtime/consume_loop.hpp"
+
+#include <gtest/gtest.h>
+
+#include "paypipe/runtime/outbox_relay.hpp"
+#include "runtime_fakes.hpp"
+
+namespace paypipe::runtime {
+namespace {
+
+using namespace testing_fakes;  // NOLINT(google-build-using-namespace)
+
+// Hands out one shared FakeStore (so tests can inspect it) and can refuse to connect.
+struct StoreHandle final : MessageStore {
+  explicit StoreHandle(FakeStore& s) : store(s) {}
+  Result<UnitOfWork*> Begin() override { return store.Begin(); }
+  Result<std::vector<bool>> InsertInbox(std::string_view c,
+                                        std::span<const std::string> ids) override {
+    return store.InsertInbox(c, ids);
+  }
+  Result<std::vector<OutboxRecord>> InsertOutbox(std::string_view c,
+                                                 std::span<const OutboxRecord> r) override {
+    return store.InsertOutbox(c, r);
+  }
+  Status Commit() override { return store.Commit(); }
+  void Rollback() override { store.Rollback(); }
+  Result<std::vector<OutboxRecord>> Unpublished(std::string_view c,
+                                                std::span<const std::string> ids) override {
+    return store.Unpublished(c, ids);
+  }
+  Status MarkPublished(std::span<const std::int64_t> ids) override {
+    return store.MarkPublished(ids);
+  }
+  Result<std::vector<OutboxRecord>> ClaimUnpublished(std::chrono::seconds a,
+                                                     std::size_t n) override {
+    return store.ClaimUnpublished(a, n);
+  }
+  Result<Backlog> OutboxBacklog() override { return store.OutboxBacklog(); }
+  Result<std::int64_t> Purge(std::chrono::seconds r, std::size_t n) override {
+    return store.Purge(r, n);
+  }
+  FakeStore& store;
+};
+
+class ConsumeLoopTest : public testing::Test {
+ protected:
+  ConsumeLoopTest()
+      : faults_(std::move(FaultPoints::FromSpec("")).value()),
+        processor_(stage_, FailurePolicy{}, stats_, *faults_, [] { return std::int64_t{1}; }) {
+    stage_.deadlocks_left = &deadlocks_left_;
+  }
+  StoreFactory Factory() {
+    return [this]() -> Result<std::unique_ptr<MessageStore>> {
+      ++connects_;
+      if (refuse_connects_ > 0) {
+        --refuse_connects_;
+        return Error::Transient("DB_UNREACHABLE", "down");
+      }
+      store_.broken = false;
+      return std::unique_ptr<MessageStore>(std::make_unique<StoreHandle>(store_));
+    };
+  }
+  LoopOptions Options() {
+    LoopOptions o;
+    o.batch_max = 2;
+    o.retry_delay = std::chrono::milliseconds(1);
+    o.max_retry_delay = std::chrono::milliseconds(1);
+    return o;
+  }
+
+  int deadlocks_left_ = 0;
+  int refuse_connects_ = 0;
+  int connects_ = 0;
+  FakeStage stage_;
+  StageStats stats_;
+  std::unique_ptr<FaultPoints> faults_;
+  BatchProcessor processor_;
+  FakeStore store_;
+  FakePublisher publisher_;
+  FakeSource source_;
+  std::atomic<bool> stop_{false};
+};
+
+TEST_F(ConsumeLoopTest, TakesBufferedDeliveriesInBatchesOfTheConfiguredSize) {
+  for (int i = 1; i <= 5; ++i) source_.queue.push_back(Make(i));
+  ConsumeLoop loop(processor_, source_, publisher_, Factory(), Options(), stats_);
+  EXPECT_EQ(loop.RunOnce(stop_), 2u);
+  EXPECT_EQ(loop.RunOnce(stop_), 2u);
+  EXPECT_EQ(loop.RunOnce(stop_), 1u);
+  EXPECT_EQ(loop.RunOnce(stop_), 0u);
+  EXPECT_EQ(source_.acked.size(), 5u);
+  EXPECT_EQ(store_.effects.size(), 5u);
+  EXPECT_EQ(stats_.received, 5u);
+  EXPECT_EQ(publisher_.round_trips, 3);
+}
+
+TEST_F(ConsumeLoopTest, RerunsTheSameBatchAfterTheDatabaseComesBack) {
+  source_.queue.push_back(Make(1));
+  store_.commit_unknown_but_applied = 1;
+  refuse_connects_ = 0;
+  ConsumeLoop loop(processor_, source_, publisher_, Factory(), Options(), stats_);
+  EXPECT_EQ(loop.RunOnce(stop_), 1u);
+  EXPECT_EQ(connects_, 2);  // the connection in doubt was replaced
+  EXPECT_EQ(store_.effects.size(), 1u);
+  EXPECT_EQ(source_.acked.size(), 1u);
+  EXPECT_EQ(publisher_.sent.size(), 1u);
+  EXPECT_EQ(stats_.inbox_duplicates, 1u);
+}
+
+TEST_F(ConsumeLoopTest, WaitsOutAnUnreachableDatabaseWithoutAcking) {
+  source_.queue.push_back(Make(1));
+  refuse_connects_ = 3;
+  ConsumeLoop loop(processor_, source_, publisher_, Factory(), Options(), stats_);
+  EXPECT_EQ(loop.RunOnce(stop_), 1u);
+  EXPECT_EQ(connects_, 4);
+  EXPECT_EQ(source_.acked.size(), 1u);
+}
+
+TEST_F(ConsumeLoopTest, StopDuringAnOutageLeavesTheBatchUnacked) {
+  source_.queue.push_back(Make(1));
+  refuse_connects_ = 1'000'000;
+  stop_ = true;
+  ConsumeLoop loop(processor_, source_, publisher_, Factory(), Options(), stats_);
+  EXPECT_EQ(loop.RunOnce(stop_), 1u);
+  EXPECT_TRUE(source_.acked.empty());
+  EXPECT_TRUE(store_.effects.empty());
+}
+
+TEST_F(ConsumeLoopTest, RelayPublishesOrphanedRowsAndMarksThem) {
+  OutboxRecord orphan{7, "id-9", {"paypipe.work", "sink", {}}};
+  orphan.message.message.message_id = "derived-9";
+  store_.outbox[7] = orphan;
+  store_.outbox[8] = OutboxRecord{8, "id-10", {"paypipe.work", "sink", {}}};
+  store_.published.insert(8);
+  RelayStats relay_stats;
+  OutboxRelay relay(publisher_, Factory(), RelayOptions{}, relay_stats);
+  auto swept = relay.SweepOnce();
+  ASSERT_TRUE(swept.ok());
+  EXPECT_EQ(*swept, 1u);
+  ASSERT_EQ(publisher_.sent.size(), 1u);
+  EXPECT_EQ(publisher_.sent[0].message.message_id, "derived-9");
+  EXPECT_TRUE(store_.published.count(7));
+  EXPECT_EQ(relay_stats.published, 1u);
+  swept = relay.SweepOnce();
+  ASSERT_TRUE(swept.ok());
+  EXPECT_EQ(*swept, 0u);
+}
+
+TEST_F(ConsumeLoopTest, RelayLeavesRowsUnmarkedWhenTheBrokerIsDown) {
+  store_.outbox[7] = OutboxRecord{7, "id-9", {"paypipe.work", "sink", {}}};
+  publisher_.connection_lost = true;
+  RelayStats relay_stats;
+  OutboxRelay relay(publisher_, Factory(), RelayOptions{}, relay_stats);
+  auto swept = relay.SweepOnce();
+  ASSERT_TRUE(swept.ok());
+  EXPECT_EQ(*swept, 0u);
+  EXPECT_FALSE(store_.published.count(7));
+  EXPECT_EQ(relay_stats.failures, 1u);
+}
+
+}  // namespace
+}  // namespace paypipe::runtime

@@ -1,0 +1,199 @@
+#pragma once
+
+// In-memory fakes of the runtime's ports for unit tests: no broker, no database, no sleeps.
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <set>
+#include <stdexcept>
+
+#include "paypipe/runtime/ports.hpp"
+#include "paypipe/runtime/stage.hpp"
+
+namespace paypipe::runtime::testing_fakes {
+
+using domain::Error;
+using domain::Result;
+using domain::Status;
+
+// In-memory inbox/outbox/effects with a staged transaction, plus failure injection.
+class FakeUnitOfWork final : public UnitOfWork {
+ public:
+  infra::db::Transaction& Db() override { throw std::logic_error("no database in unit tests"); }
+  std::vector<std::string> effects;
+};
+
+class FakeStore final : public MessageStore {
+ public:
+  Result<UnitOfWork*> Begin() override {
+    if (broken) return Error::Transient(std::string(kDbConnectionLost), "gone");
+    work_ = FakeUnitOfWork{};
+    staged_inbox_.clear();
+    staged_outbox_.clear();
+    open_ = true;
+    return static_cast<UnitOfWork*>(&work_);
+  }
+  Result<std::vector<bool>> InsertInbox(std::string_view consumer,
+                                        std::span<const std::string> ids) override {
+    EXPECT_TRUE(open_);
+    if (deadlocks_on_inbox > 0) {
+      --deadlocks_on_inbox;
+      return Error::RetryTransaction("DB_DEADLOCK", "1213");
+    }
+    std::vector<bool> fresh;
+    for (const auto& id : ids) {
+      const bool is_new = inbox.count({std::string(consumer), id}) == 0;
+      fresh.push_back(is_new);
+      if (is_new) staged_inbox_.push_back(id);
+    }
+    return fresh;
+  }
+  Result<std::vector<OutboxRecord>> InsertOutbox(std::string_view,
+                                                 std::span<const OutboxRecord> records) override {
+    std::vector<OutboxRecord> out(records.begin(), records.end());
+    for (auto& r : out) r.id = next_id_++;
+    staged_outbox_ = out;
+    return out;
+  }
+  Status Commit() override {
+    EXPECT_TRUE(open_);
+    open_ = false;
+    if (commit_unknown_but_applied > 0) {
+      --commit_unknown_but_applied;
+      Apply();
+      return Error::Transient(std::string(kDbCommitOutcomeUnknown), "lost during COMMIT");
+    }
+    Apply();
+    return domain::Ok();
+  }
+  void Rollback() override { open_ = false; }
+  Result<std::vector<OutboxRecord>> Unpublished(std::string_view,
+                                                std::span<const std::string> caused_by) override {
+    std::vector<OutboxRecord> rows;
+    const std::set<std::string> wanted(caused_by.begin(), caused_by.end());
+    for (const auto& [id, row] : outbox) {
+      if (!published.count(id) && wanted.count(row.caused_by)) rows.push_back(row);
+    }
+    return rows;
+  }
+  Status MarkPublished(std::span<const std::int64_t> ids) override {
+    if (fail_mark) return Error::Transient(std::string(kDbConnectionLost), "gone");
+    published.insert(ids.begin(), ids.end());
+    return domain::Ok();
+  }
+
+  Result<std::vector<OutboxRecord>> ClaimUnpublished(std::chrono::seconds,
+                                                     std::size_t) override {
+    std::vector<OutboxRecord> rows;
+    for (const auto& [id, row] : outbox) {
+      if (!published.count(id)) rows.push_back(row);
+    }
+    return rows;
+  }
+  Result<Backlog> OutboxBacklog() override { return Backlog{}; }
+  Result<std::int64_t> Purge(std::chrono::seconds, std::size_t) override { return 0; }
+
+  std::set<std::pair<std::string, std::string>> inbox;
+  std::map<std::int64_t, OutboxRecord> outbox;
+  std::set<std::int64_t> published;
+  std::multiset<std::string> effects;
+  int deadlocks_on_inbox = 0;
+  int commit_unknown_but_applied = 0;
+  bool fail_mark = false;
+  bool broken = false;
+
+ private:
+  void Apply() {
+    for (const auto& id : staged_inbox_) inbox.insert({"test", id});
+    for (const auto& r : staged_outbox_) outbox[r.id] = r;
+    effects.insert(work_.effects.begin(), work_.effects.end());
+  }
+  FakeUnitOfWork work_;
+  std::vector<std::string> staged_inbox_;
+  std::vector<OutboxRecord> staged_outbox_;
+  std::int64_t next_id_ = 1;
+  bool open_ = false;
+};
+
+class FakePublisher final : public Publisher {
+ public:
+  std::vector<Status> PublishConfirmed(std::span<const OutboundMessage> messages) override {
+    ++round_trips;
+    std::vector<Status> out;
+    for (const auto& m : messages) {
+      if (connection_lost) {
+        out.push_back(Error::Transient(std::string(kBrokerConnectionLost), "closed"));
+        continue;
+      }
+      if (unroutable_exchanges.count(m.exchange)) {
+        out.push_back(Error::Transient("AMQP_UNROUTABLE", "returned"));
+        continue;
+      }
+      sent.push_back(m);
+      out.push_back(domain::Ok());
+    }
+    return out;
+  }
+  std::vector<OutboundMessage> sent;
+  std::set<std::string> unroutable_exchanges;
+  bool connection_lost = false;
+  int round_trips = 0;
+};
+
+class FakeSource final : public DeliverySource {
+ public:
+  Result<std::optional<Delivery>> Next(std::chrono::milliseconds) override {
+    if (queue.empty()) return std::optional<Delivery>{};
+    Delivery d = std::move(queue.front());
+    queue.erase(queue.begin());
+    return std::optional<Delivery>{std::move(d)};
+  }
+  Status Ack(std::span<const DeliveryTag> tags) override {
+    for (const auto& t : tags) acked.push_back(t.tag);
+    return domain::Ok();
+  }
+  Status Requeue(std::span<const DeliveryTag> tags) override {
+    for (const auto& t : tags) requeued.push_back(t.tag);
+    return domain::Ok();
+  }
+  std::vector<std::uint64_t> acked;
+  std::vector<Delivery> queue;
+  std::vector<std::uint64_t> requeued;
+};
+
+// Writes one effect and emits one follow-up; the body's "fail" member picks a failure.
+class FakeStage final : public Stage {
+ public:
+  std::string_view Name() const override { return "test"; }
+  std::vector<MessageTypeSpec> AcceptedTypes() const override { return {{"test.echo", {1}}}; }
+  Result<std::vector<OutgoingMessage>> Handle(const Envelope& m, UnitOfWork& work) const override {
+    const std::string fail = m.body.value("fail", "");
+    if (fail == "transient") return Error::Transient("PG_TIMEOUT", "slow");
+    if (fail == "permanent") return Error::Permanent("BAD_INPUT", "no");
+    if (fail == "throw") throw std::runtime_error("boom");
+    if (fail == "deadlock" && (*deadlocks_left)-- > 0) {
+      return Error::RetryTransaction("DB_DEADLOCK", "1213");
+    }
+    dynamic_cast<FakeUnitOfWork&>(work).effects.push_back(m.message_id.str());
+    return std::vector<OutgoingMessage>{
+        {"test.done", "sink", {{"of", m.message_id.str()}}, "", std::string(kWorkExchange)}};
+  }
+  int* deadlocks_left;
+};
+
+inline Delivery Make(int n, std::string fail = "", int attempt = 0) {
+  Delivery d;
+  d.message.message_id = "id-" + std::to_string(n);
+  d.message.correlation_id = "order-" + std::to_string(n);
+  d.message.type = "test.echo";
+  nlohmann::json body = {{"schema_version", 1}};
+  if (!fail.empty()) body["fail"] = fail;
+  d.message.body = body.dump();
+  d.message.headers["x-attempt"] = std::int64_t{attempt};
+  d.tag = {static_cast<std::uint64_t>(n), 1};
+  return d;
+}
+
+
+}  // namespace paypipe::runtime::testing_fakes
