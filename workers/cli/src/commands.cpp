@@ -1,10 +1,20 @@
 #include "paypipe/cli/commands.hpp"
 
+#include <memory>
+
+#include "paypipe/cli/config_check_command.hpp"
+#include "paypipe/cli/migrate/migrate_commands.hpp"
+#include "paypipe/cli/topology/topology_commands.hpp"
+#include "paypipe/sim/sim_command.hpp"
+
 namespace paypipe::cli {
 
-void RegisterCommands(CLI::App& app, int& exit_code) {
-  (void)app;
-  (void)exit_code;
+void RegisterCommands(CommandRegistry& registry, const infra::config::Catalog& catalog) {
+  registry.DescribeGroup("config", "Inspect and validate the configuration");
+  registry.Add(std::make_unique<ConfigCheckCommand>(catalog));
+  migrate::RegisterMigrateCommands(registry);
+  topology::RegisterTopologyCommands(registry);
+  registry.Add(std::make_unique<sim::SimCommand>());
 }
 
 }  // namespace paypipe::cli

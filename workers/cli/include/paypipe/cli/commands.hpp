@@ -1,11 +1,12 @@
 #pragma once
 
-#include <CLI/CLI.hpp>
+#include "paypipe/cli/app.hpp"
+#include "paypipe/infra/config/config.hpp"
 
 namespace paypipe::cli {
 
-// Adds every subcommand of `paypipe` to `app`. Each subcommand's callback runs the command and
-// records its exit code in `exit_code`.
-void RegisterCommands(CLI::App& app, int& exit_code);
+// Adds every command of the `paypipe` binary to `registry`. This is the one list to extend when a
+// command is added. `catalog` outlives the registry.
+void RegisterCommands(CommandRegistry& registry, const infra::config::Catalog& catalog);
 
 }  // namespace paypipe::cli
