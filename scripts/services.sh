@@ -198,6 +198,8 @@ export TEST_AMQP_URL='amqp://$user:$password@127.0.0.1:$amqp_port/'
 export TEST_RABBITMQ_API_URL='http://$user:$password@127.0.0.1:$mgmt_port'
 export TEST_MYSQL_URL='mysql://$user:$password@127.0.0.1:$mysql_port/'
 export TEST_SERVICES_SCRIPT='$root/scripts/services.sh'
+export SVC_DIR='$dir' SVC_AMQP_PORT=$amqp_port SVC_MGMT_PORT=$mgmt_port SVC_DIST_PORT=$dist_port
+export SVC_EPMD_PORT=$epmd_port SVC_MYSQL_PORT=$mysql_port
 EOF
 }
 
