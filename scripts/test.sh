@@ -47,6 +47,13 @@ for s in rabbitmq mariadb; do
 done
 eval "$(scripts/services.sh env)"
 
+# The shared database and vhost get the schema and topology a deployment gets (tests use
+# databases and vhosts of their own, so this also proves both commands on a live server).
+stamp "applying migrations and topology"
+paypipe="build/$preset/workers/cli/paypipe"
+PAYPIPE_LOG_LEVEL=warn "$paypipe" migrate up
+PAYPIPE_LOG_LEVEL=warn PAYPIPE_RABBITMQ_API_URL="$TEST_RABBITMQ_API_URL" "$paypipe" topology apply
+
 stamp "running tests"
 ctest --preset "$preset" -j "$jobs" --timeout 900 "$@"
 stamp "all tests passed"
