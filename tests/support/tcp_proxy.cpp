@@ -112,6 +112,10 @@ void TcpProxy::AcceptLoop() {
     if (poll(&ready, 1, kPollMillis) <= 0) continue;
     const int client = accept(listener_, nullptr, nullptr);
     if (client < 0) continue;
+    if (down_) {
+      Cut(client);
+      continue;
+    }
     const int server = ConnectTo(target_host_, target_port_);
     if (server < 0) {
       Cut(client);
@@ -125,7 +129,7 @@ void TcpProxy::AcceptLoop() {
 void TcpProxy::Relay(int client, int server) {
   std::array<char, 16384> buffer{};
   bool open = true;
-  while (open && !stopping_) {
+  while (open && !stopping_ && !down_) {
     std::array<pollfd, 2> fds = {{{client, POLLIN, 0}, {server, POLLIN, 0}}};
     if (poll(fds.data(), fds.size(), kPollMillis) <= 0) continue;
     if (fds[0].revents != 0) {

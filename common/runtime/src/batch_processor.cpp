@@ -27,14 +27,35 @@ struct BatchProcessor::Item {
 };
 
 BatchProcessor::BatchProcessor(const Stage& stage, FailurePolicy policy, StageStats& stats,
-                               FaultPoints& faults, NowSeconds now)
+                               FaultPoints& faults, NowSeconds now,
+                               const infra::log::Logger* logger)
     : stage_(stage),
       stage_name_(stage.Name()),
       accepted_(stage.AcceptedTypes()),
       policy_(std::move(policy)),
       stats_(stats),
       faults_(faults),
-      now_(std::move(now)) {}
+      now_(std::move(now)),
+      logger_(logger) {}
+
+void BatchProcessor::LogDecision(const Item& item) const {
+  if (logger_ == nullptr || !item.decision) return;
+  const Decision& decision = *item.decision;
+  const WireMessage& message = item.delivery->message;
+  const bool retry = decision.action == Action::kRetryLater;
+  const infra::log::Level level = retry ? infra::log::Level::kInfo : infra::log::Level::kWarn;
+  if (!logger_->Enabled(level)) return;
+  logger_->Log(level, retry ? "message sent to a retry tier" : "message dead-lettered",
+               {{"stage", stage_name_},
+                {"message_id", message.message_id},
+                {"correlation_id", message.correlation_id},
+                {"type", message.type},
+                {"error_kind", domain::ToString(decision.error.kind)},
+                {"error_code", decision.error.code},
+                {"error", decision.error.message},
+                {"tier", retry ? std::string_view(decision.tier) : std::string_view()},
+                {"next_attempt", decision.next_attempt}});
+}
 
 Result<std::vector<OutgoingMessage>> BatchProcessor::CallStage(const Item& item,
                                                                UnitOfWork& work) const {
@@ -247,7 +268,8 @@ Status BatchProcessor::Settle(std::span<Item> items, Ports ports) {
     }
     std::unordered_map<std::string_view, Item*> by_id;
     for (Item& item : items) {
-      if (item.state == Item::State::kDuplicate) by_id.emplace(item.envelope->message_id.str(), &item);
+      if (item.state == Item::State::kDuplicate)
+        by_id.emplace(item.envelope->message_id.str(), &item);
     }
     for (auto& row : *rows) {
       if (auto it = by_id.find(row.caused_by); it != by_id.end()) {
@@ -332,6 +354,7 @@ Status BatchProcessor::Settle(std::span<Item> items, Ports ports) {
     acks.push_back(item.delivery->tag);
     if (item.decision) {
       (item.decision->action == Action::kRetryLater ? retried : dead) += 1;
+      LogDecision(item);
     }
   }
   if (!acks.empty()) {

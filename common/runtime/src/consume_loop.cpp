@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <thread>
+#include <utility>
 
 namespace paypipe::runtime {
 
@@ -17,7 +18,8 @@ ConsumeLoop::ConsumeLoop(BatchProcessor& processor, DeliverySource& source, Publ
 void ConsumeLoop::Pause(std::chrono::milliseconds delay, const std::atomic<bool>& stop) const {
   const auto until = std::chrono::steady_clock::now() + delay;
   while (!stop.load(std::memory_order_relaxed) && std::chrono::steady_clock::now() < until) {
-    std::this_thread::sleep_for(std::min<std::chrono::milliseconds>(delay, std::chrono::milliseconds(50)));
+    std::this_thread::sleep_for(
+        std::min<std::chrono::milliseconds>(delay, std::chrono::milliseconds(50)));
   }
 }
 
@@ -48,6 +50,9 @@ std::size_t ConsumeLoop::RunOnce(const std::atomic<bool>& stop) {
       auto made = store_factory_();
       if (made.ok()) {
         store_ = std::move(made).value();
+        if (std::exchange(had_store_, true)) {
+          stats_.db_reconnects.fetch_add(1, std::memory_order_relaxed);
+        }
       } else if (stop.load(std::memory_order_relaxed)) {
         return batch_.size();  // left unacked: redelivered to whoever consumes next
       } else {

@@ -56,6 +56,8 @@ void Worker::Start() {
     ++running_;
     threads_.emplace_back([this] { RelayThread(); });
   }
+  ++running_;
+  threads_.emplace_back([this] { HealthThread(); });
 }
 
 bool Worker::Stop(std::chrono::milliseconds grace) {
@@ -77,6 +79,15 @@ const StageStats* Worker::Stats(std::string_view stage) const {
     if (state.binding.stage->Name() == stage) return &state.stats;
   }
   return nullptr;
+}
+
+Readiness Worker::CheckReadiness() const {
+  Readiness readiness;
+  readiness.started = Started();
+  readiness.stopping = stopping();
+  readiness.broker = readiness.started && disconnected_threads_.load() == 0;
+  readiness.database = database_reachable_.load();
+  return readiness;
 }
 
 bool Worker::Started() const {
@@ -131,28 +142,90 @@ void Worker::ConsumeThread(StageState& state, std::size_t index) {
 
     AmqpDeliverySource source(consumer);
     AmqpPublisher publisher(amqp_publisher);
-    BatchProcessor processor(*state.binding.stage, state.binding.policy, state.stats, faults_,
-                             [this] {
-                               return std::chrono::duration_cast<std::chrono::seconds>(
-                                          clock_.Now().time_since_epoch())
-                                   .count();
-                             });
+    const infra::log::Logger stage_logger = logger_.Child(stage_name, {{"stage", stage_name}});
+    BatchProcessor processor(
+        *state.binding.stage, state.binding.policy, state.stats, faults_,
+        [this] {
+          return std::chrono::duration_cast<std::chrono::seconds>(clock_.Now().time_since_epoch())
+              .count();
+        },
+        &stage_logger);
     ConsumeLoop loop(processor, source, publisher, MakeStoreFactory(options_.mysql_url, logger_),
                      options_.loop, state.stats);
 
     bool counted = false;
+    bool down = false;
     std::uint64_t reported_failures = 0;
+    std::uint64_t reported_reconnects = 0;
     while (!stop_.load(std::memory_order_relaxed)) {
       (void)loop.RunOnce(stop_);
-      if (!counted && consumer.connected()) {
+      const bool connected = consumer.connected();
+      if (!counted && connected) {
         counted = true;
         connected_threads_.fetch_add(1);
+      }
+      if (counted && connected == down) {
+        down = !connected;
+        if (down) {
+          disconnected_threads_.fetch_add(1);
+        } else {
+          disconnected_threads_.fetch_sub(1);
+        }
+      }
+      const std::uint64_t reconnects = consumer.reconnects() + amqp_publisher.reconnects();
+      if (reconnects != reported_reconnects) {
+        state.stats.broker_reconnects.fetch_add(reconnects - reported_reconnects,
+                                                std::memory_order_relaxed);
+        reported_reconnects = reconnects;
       }
       const std::uint64_t failures = state.stats.unit_failures.load(std::memory_order_relaxed);
       if (failures != reported_failures) {
         reported_failures = failures;
         logger_.Warn("unit of work abandoned on a broken connection; it will be rerun",
                      {{"stage", stage_name}, {"thread", static_cast<std::int64_t>(index)}});
+      }
+    }
+    if (down) disconnected_threads_.fetch_sub(1);
+  }
+  ThreadEnded();
+}
+
+void Worker::HealthThread() {
+  {
+    const infra::db::ThreadScope db_thread;
+    infra::db::ConnectOptions probe_options;
+    probe_options.connect_timeout = std::chrono::seconds(2);
+    probe_options.read_timeout = std::chrono::seconds(2);
+    probe_options.write_timeout = std::chrono::seconds(2);
+    probe_options.lock_wait_timeout = std::chrono::seconds(1);
+    std::unique_ptr<infra::db::Connection> probe;
+    bool first = true;
+    while (!stop_.load(std::memory_order_relaxed)) {
+      domain::Status checked = domain::Ok();
+      if (!probe || probe->IsBroken()) {
+        auto opened = infra::db::Connection::Open(options_.mysql_url, probe_options);
+        if (opened.ok()) {
+          probe = std::move(opened).value();
+        } else {
+          probe.reset();
+          checked = opened.error();
+        }
+      }
+      if (probe) {
+        if (auto rows = probe->Query("SELECT 1"); !rows.ok()) checked = rows.error();
+      }
+      const bool reachable = checked.ok();
+      if (reachable != database_reachable_.exchange(reachable) || (first && !reachable)) {
+        if (reachable) {
+          logger_.Info("database reachable");
+        } else {
+          logger_.Warn("database unreachable", {{"error", checked.error().ToString()}});
+        }
+      }
+      first = false;
+      const auto until = std::chrono::steady_clock::now() + options_.health_interval;
+      while (!stop_.load(std::memory_order_relaxed) && std::chrono::steady_clock::now() < until) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
       }
     }
   }

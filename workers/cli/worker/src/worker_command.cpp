@@ -2,13 +2,16 @@
 
 #include <cstdlib>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
 
 #include "paypipe/infra/config/settings.hpp"
 #include "paypipe/infra/http_server/router.hpp"
 #include "paypipe/infra/http_server/server.hpp"
+#include "paypipe/infra/metrics/registry.hpp"
 #include "paypipe/runtime/fault_points.hpp"
+#include "paypipe/runtime/metrics_text.hpp"
 #include "paypipe/runtime/topology/topology.hpp"
 #include "paypipe/runtime/worker.hpp"
 
@@ -17,10 +20,10 @@ namespace paypipe::cli::worker {
 namespace config = infra::config;
 
 std::vector<config::SettingUse> WorkerCommand::Settings() const {
-  return {config::Required(config::kAmqpUrl),      config::Required(config::kMysqlUrl),
-          config::Optional(config::kHttpAddr),     config::Optional(config::kConcurrency),
-          config::Optional(config::kAmqpPrefetch), config::Optional(config::kAmqpHeartbeat),
-          config::Optional(config::kBatchSize),    config::Optional(config::kRelayMinAge),
+  return {config::Required(config::kAmqpUrl),       config::Required(config::kMysqlUrl),
+          config::Optional(config::kHttpAddr),      config::Optional(config::kConcurrency),
+          config::Optional(config::kAmqpPrefetch),  config::Optional(config::kAmqpHeartbeat),
+          config::Optional(config::kBatchSize),     config::Optional(config::kRelayMinAge),
           config::Optional(config::kShutdownGrace), config::Optional(config::kFaultPoint)};
 }
 
@@ -44,40 +47,6 @@ std::vector<std::string> SplitList(const std::string& text) {
   return out;
 }
 
-void Counter(std::ostringstream& out, std::string_view name, std::string_view help,
-             std::string_view stage, std::uint64_t value) {
-  out << "# HELP " << name << ' ' << help << "\n# TYPE " << name << " counter\n"
-      << name << "{stage=\"" << stage << "\"} " << value << '\n';
-}
-
-// Prometheus text for the runtime's counters (the registry's families cover the rest).
-std::string RenderRuntimeMetrics(const runtime::Worker& worker) {
-  std::ostringstream out;
-  for (const runtime::StageBinding& binding : worker.stages()) {
-    const std::string_view stage = binding.stage->Name();
-    const runtime::StageStats& s = *worker.Stats(stage);
-    Counter(out, "paypipe_stage_received_total", "Deliveries received", stage, s.received.load());
-    Counter(out, "paypipe_stage_committed_total", "Units of work committed", stage,
-            s.committed.load());
-    Counter(out, "paypipe_stage_acked_total", "Deliveries acknowledged", stage, s.acked.load());
-    Counter(out, "paypipe_stage_retried_total", "Messages sent to a retry tier", stage,
-            s.retried.load());
-    Counter(out, "paypipe_stage_dead_lettered_total", "Messages sent to the dead-letter queue",
-            stage, s.dead_lettered.load());
-    Counter(out, "paypipe_stage_inbox_duplicates_total", "Deliveries already processed", stage,
-            s.inbox_duplicates.load());
-    Counter(out, "paypipe_stage_outbox_published_total", "Outbox rows published", stage,
-            s.outbox_published.load());
-    Counter(out, "paypipe_stage_publish_failures_total", "Publications nacked or unroutable",
-            stage, s.publish_failures.load());
-  }
-  const runtime::RelayStats& relay = worker.relay_stats();
-  out << "# TYPE paypipe_relay_published_total counter\npaypipe_relay_published_total "
-      << relay.published.load() << "\n# TYPE paypipe_outbox_backlog gauge\npaypipe_outbox_backlog "
-      << relay.backlog.load() << '\n';
-  return out.str();
-}
-
 }  // namespace
 
 int WorkerCommand::Run(const CommandContext& context) {
@@ -92,18 +61,17 @@ int WorkerCommand::Run(const CommandContext& context) {
     if (stage == nullptr || (spec == nullptr && name != "test-echo")) {
       std::string known;
       for (const auto& n : stages_.Names()) known += (known.empty() ? "" : ", ") + n;
-      context.out << "paypipe worker: unknown stage \"" << name << "\" (known: " << known
-                  << ")\n";
+      context.out << "paypipe worker: unknown stage \"" << name << "\" (known: " << known << ")\n";
       return kExitUsage;
     }
     // test-echo has no entry in the production topology: it gets one 1 s tier (tests declare
     // its queues themselves).
     const std::vector<std::chrono::seconds> tiers =
-        spec != nullptr ? spec->retry_tiers
-                        : std::vector<std::chrono::seconds>{std::chrono::seconds(1),
-                                                            std::chrono::seconds(1)};
-    bindings.push_back({stage, runtime::PolicyFromTiers(tiers),
-                        runtime::topology::WorkQueueName(name)});
+        spec != nullptr
+            ? spec->retry_tiers
+            : std::vector<std::chrono::seconds>{std::chrono::seconds(1), std::chrono::seconds(1)};
+    bindings.push_back(
+        {stage, runtime::PolicyFromTiers(tiers), runtime::topology::WorkQueueName(name)});
   }
   if (bindings.empty()) {
     context.out << "paypipe worker: name at least one stage\n";
@@ -113,9 +81,9 @@ int WorkerCommand::Run(const CommandContext& context) {
   auto amqp_url = infra::amqp::AmqpUrl::Parse(cfg.Get(config::kAmqpUrl).text);
   auto mysql_url = infra::db::MysqlUrl::Parse(cfg.Get(config::kMysqlUrl).text);
   if (!amqp_url.ok() || !mysql_url.ok()) {
-    logger.Error("invalid connection URL",
-                 {{"error", amqp_url.ok() ? mysql_url.error().ToString()
-                                          : amqp_url.error().ToString()}});
+    logger.Error(
+        "invalid connection URL",
+        {{"error", amqp_url.ok() ? mysql_url.error().ToString() : amqp_url.error().ToString()}});
     return kExitUsage;
   }
 
@@ -131,43 +99,51 @@ int WorkerCommand::Run(const CommandContext& context) {
   options.mysql_url = *mysql_url;
   options.concurrency = static_cast<std::size_t>(cfg.Get(config::kConcurrency));
   options.prefetch = static_cast<std::uint16_t>(cfg.Get(config::kAmqpPrefetch));
-  options.heartbeat = std::chrono::duration_cast<std::chrono::seconds>(
-      cfg.Get(config::kAmqpHeartbeat));
+  options.heartbeat =
+      std::chrono::duration_cast<std::chrono::seconds>(cfg.Get(config::kAmqpHeartbeat));
   options.loop.batch_max = static_cast<std::size_t>(cfg.Get(config::kBatchSize));
   options.relay.min_age =
       std::chrono::duration_cast<std::chrono::seconds>(cfg.Get(config::kRelayMinAge));
   const auto grace = cfg.Get(config::kShutdownGrace);
 
-  runtime::Worker worker(std::move(bindings), std::move(options), **faults, context.clock,
-                         logger);
+  runtime::Worker worker(std::move(bindings), std::move(options), **faults, context.clock, logger);
 
   std::unique_ptr<infra::http_server::Server> server;
   if (const auto* addr = cfg.Find(config::kHttpAddr)) {
     infra::http_server::Router router;
-    router.Add("GET", "/healthz", [](infra::http::Request, infra::http_server::PathParams,
-                                     infra::http_server::Responder responder) {
-      responder.Respond(infra::http::Response::Json(200, R"({"status":"ok"})"));
-    });
-    router.Add("GET", "/readyz", [&worker](infra::http::Request, infra::http_server::PathParams,
-                                           infra::http_server::Responder responder) {
-      const bool ready = worker.Started() && !worker.stopping();
-      responder.Respond(infra::http::Response::Json(
-          ready ? 200 : 503, ready ? R"({"status":"ready"})" : R"({"status":"not ready"})"));
-    });
-    router.Add("GET", "/metrics", [&worker, &context](infra::http::Request,
-                                                      infra::http_server::PathParams,
-                                                      infra::http_server::Responder responder) {
-      auto response = infra::http::Response::Text(
-          200, context.metrics.RenderText() + RenderRuntimeMetrics(worker));
-      responder.Respond(std::move(response));
-    });
+    router.Add("GET", "/healthz",
+               [](infra::http::Request, infra::http_server::PathParams,
+                  infra::http_server::Responder responder) {
+                 responder.Respond(infra::http::Response::Json(200, R"({"status":"ok"})"));
+               });
+    router.Add("GET", "/readyz",
+               [&worker](infra::http::Request, infra::http_server::PathParams,
+                         infra::http_server::Responder responder) {
+                 const runtime::Readiness readiness = worker.CheckReadiness();
+                 const nlohmann::json body = {{"status", readiness.ready() ? "ready" : "not ready"},
+                                              {"started", readiness.started},
+                                              {"stopping", readiness.stopping},
+                                              {"broker", readiness.broker},
+                                              {"database", readiness.database}};
+                 responder.Respond(
+                     infra::http::Response::Json(readiness.ready() ? 200 : 503, body.dump()));
+               });
+    router.Add("GET", "/metrics",
+               [&worker, &context](infra::http::Request, infra::http_server::PathParams,
+                                   infra::http_server::Responder responder) {
+                 auto response = infra::http::Response::Text(
+                     200, context.metrics.RenderText() + runtime::RenderRuntimeMetrics(worker));
+                 response.headers.Set("Content-Type",
+                                      std::string(infra::metrics::kTextContentType));
+                 responder.Respond(std::move(response));
+               });
     infra::http_server::ServerOptions server_options;
     server_options.host = addr->host;
     server_options.port = addr->port;
     auto started = infra::http_server::Server::Start(server_options, router.ToHandler());
     if (!started.ok()) {
-      logger.Error("cannot serve HTTP", {{"addr", addr->ToString()},
-                                         {"error", started.error().ToString()}});
+      logger.Error("cannot serve HTTP",
+                   {{"addr", addr->ToString()}, {"error", started.error().ToString()}});
       return kExitFailure;
     }
     server = std::move(started).value();

@@ -6,6 +6,7 @@
 #include <span>
 #include <utility>
 
+#include "paypipe/infra/log/logger.hpp"
 #include "paypipe/runtime/failure_policy.hpp"
 #include "paypipe/runtime/fault_points.hpp"
 #include "paypipe/runtime/ports.hpp"
@@ -39,8 +40,10 @@ class BatchProcessor {
  public:
   using NowSeconds = std::function<std::int64_t()>;
 
+  // `logger` (optional, must outlive this object) gets one line per message sent to a retry
+  // tier or the dead-letter queue, with its message_id, correlation_id, type and error.
   BatchProcessor(const Stage& stage, FailurePolicy policy, StageStats& stats, FaultPoints& faults,
-                 NowSeconds now);
+                 NowSeconds now, const infra::log::Logger* logger = nullptr);
 
   // Settles every delivery of `batch` (ack, or requeue when its retry/dead-letter copy could not
   // be routed). A failed Status carries a connection-lost code of ports.hpp and means nothing
@@ -59,6 +62,7 @@ class BatchProcessor {
   [[nodiscard]] domain::Result<UnitResult> RunUnit(std::span<Item*> items, Ports ports,
                                                    bool single);
   [[nodiscard]] domain::Status Settle(std::span<Item> items, Ports ports);
+  void LogDecision(const Item& item) const;
   [[nodiscard]] domain::Result<std::vector<OutgoingMessage>> CallStage(const Item& item,
                                                                        UnitOfWork& work) const;
 
@@ -69,6 +73,7 @@ class BatchProcessor {
   StageStats& stats_;
   FaultPoints& faults_;
   NowSeconds now_;
+  const infra::log::Logger* logger_;
   bool store_broken_ = false;
 };
 

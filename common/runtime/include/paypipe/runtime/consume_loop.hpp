@@ -49,6 +49,7 @@ class ConsumeLoop {
   LoopOptions options_;
   StageStats& stats_;
   std::unique_ptr<MessageStore> store_;
+  bool had_store_ = false;  // a rebuilt store counts as a database reconnect
   std::vector<Delivery> batch_;
 };
 

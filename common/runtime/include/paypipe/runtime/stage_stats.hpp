@@ -22,6 +22,8 @@ struct StageStats {
   std::atomic<std::uint64_t> publish_failures{0};  // nacked or unroutable publications
   std::atomic<std::uint64_t> requeued{0};
   std::atomic<std::uint64_t> unit_failures{0};     // units abandoned on a broken connection
+  std::atomic<std::uint64_t> broker_reconnects{0};  // consumer and publisher connections rebuilt
+  std::atomic<std::uint64_t> db_reconnects{0};      // database connections rebuilt after a loss
 
   // Processing time from receipt to acknowledgement, per message.
   static constexpr std::array<double, 12> kBucketsSeconds = {

@@ -46,6 +46,18 @@ struct WorkerOptions {
   LoopOptions loop;
   bool run_relay = true;
   RelayOptions relay;
+  // How often the database is probed for readiness (its own connection, `SELECT 1`).
+  std::chrono::milliseconds health_interval{2'000};
+};
+
+// What /readyz reports: the broker counts as reachable when every consume thread's consumer
+// connection is up; the database when the last probe succeeded.
+struct Readiness {
+  bool started = false;
+  bool stopping = false;
+  bool broker = false;
+  bool database = false;
+  [[nodiscard]] bool ready() const { return started && !stopping && broker && database; }
 };
 
 // Runs the consume threads of one or more stages plus one outbox relay thread in this process.
@@ -76,6 +88,7 @@ class Worker {
   // True once every consume thread has connected to the broker at least once.
   [[nodiscard]] bool Started() const;
   [[nodiscard]] bool stopping() const { return stop_.load(std::memory_order_relaxed); }
+  [[nodiscard]] Readiness CheckReadiness() const;
   [[nodiscard]] const std::vector<StageBinding>& stages() const { return stages_; }
 
  private:
@@ -86,6 +99,7 @@ class Worker {
 
   void ConsumeThread(StageState& state, std::size_t index);
   void RelayThread();
+  void HealthThread();
   void ThreadEnded();
 
   std::vector<StageBinding> stages_;
@@ -97,6 +111,8 @@ class Worker {
   RelayStats relay_stats_;
   std::atomic<bool> stop_{false};
   std::atomic<std::size_t> connected_threads_{0};
+  std::atomic<std::size_t> disconnected_threads_{0};  // consume threads whose broker link is down
+  std::atomic<bool> database_reachable_{false};
   std::size_t consume_threads_ = 0;
 
   std::mutex mutex_;

@@ -35,6 +35,9 @@ class TcpProxy {
   // Arms a one-shot fault: the next client-to-server chunk containing `needle` closes that
   // client connection (both directions) according to `mode`.
   void CutOnClientBytes(std::string needle, CutMode mode);
+  // An outage: while down, every relayed connection is cut (RST) and new ones are refused the
+  // same way, as when the server is unreachable; SetDown(false) lets connections through again.
+  void SetDown(bool down) { down_ = down; }
   // True once the armed fault has fired.
   [[nodiscard]] bool fired() const { return fired_.load(); }
 
@@ -48,6 +51,7 @@ class TcpProxy {
   int listener_ = -1;
   std::uint16_t port_ = 0;
   std::atomic<bool> stopping_{false};
+  std::atomic<bool> down_{false};
   std::atomic<bool> fired_{false};
   std::mutex mutex_;
   std::string needle_;
