@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs what paypipe needs to build, test and run on Debian 12, and nothing already there.
 # Idempotent: a second run installs nothing. Needs root (or sudo).
+#   scripts/setup.sh            # build, test and run
+#   scripts/setup.sh --bench    # also the load generators the benchmarks under bench/ use
 #
 # The Debian packages of RabbitMQ and MariaDB would start system-wide services on the default
 # ports; paypipe runs its own copies (scripts/services.sh), so service start-up is suppressed
@@ -17,6 +19,12 @@ packages=(
   # servers and their clients
   rabbitmq-server mariadb-server mariadb-client
 )
+for arg in "$@"; do
+  case $arg in
+    --bench) packages+=(wrk) ;;
+    *) echo "[setup] unknown option '$arg' (known: --bench)" >&2; exit 2 ;;
+  esac
+done
 
 missing=()
 for p in "${packages[@]}"; do

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Measures `paypipe sim` alone with wrk (apt-get install -y wrk).
+# Measures `paypipe sim` alone with wrk (installed by scripts/setup.sh --bench).
 #   bench/sim/run.sh [path/to/paypipe] [duration] [connections]
 # Environment: WRK_THREADS (default 2), LOOP_THREADS (sim event loops, default 2).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+"$here/../../scripts/setup.sh" --bench
 bin=${1:-build/release/workers/cli/paypipe}
 duration=${2:-10s}
 connections=${3:-64}
