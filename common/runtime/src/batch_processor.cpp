@@ -70,6 +70,60 @@ Result<std::vector<OutgoingMessage>> BatchProcessor::CallStage(const Item& item,
   }
 }
 
+Result<nlohmann::json> BatchProcessor::CallPrepare(const Item& item,
+                                                   PrepareContext& context) const {
+  try {
+    return stage_.Prepare(*item.envelope, context);
+  } catch (const std::exception& e) {
+    return Error::Permanent(std::string(kStageException), e.what());
+  } catch (...) {
+    return Error::Permanent(std::string(kStageException), "non-standard exception");
+  }
+}
+
+Status BatchProcessor::PrepareAll(std::vector<Item*>& pending, Ports ports) {
+  std::vector<std::string> ids;
+  ids.reserve(pending.size());
+  for (const Item* item : pending) ids.push_back(item->envelope->message_id.str());
+  auto done = ports.store.InboxContains(stage_name_, ids);
+  if (!done.ok()) {
+    stats_.unit_failures.fetch_add(1, std::memory_order_relaxed);
+    return Error{done.error().kind, std::string(kDbConnectionLost), done.error().ToString()};
+  }
+  std::vector<Item*> still_pending;
+  still_pending.reserve(pending.size());
+  for (std::size_t k = 0; k < pending.size(); ++k) {
+    Item& item = *pending[k];
+    if ((*done)[k]) {  // processed before: the unit of work finds it a duplicate
+      still_pending.push_back(&item);
+      continue;
+    }
+    for (int reruns = 0;; ++reruns) {
+      auto prepared = CallPrepare(item, ports.store.Outside());
+      if (prepared.ok()) {
+        item.envelope->prepared = std::move(prepared).value();
+        still_pending.push_back(&item);
+        break;
+      }
+      const Error& error = prepared.error();
+      if (IsConnectionLoss(error)) {
+        stats_.unit_failures.fetch_add(1, std::memory_order_relaxed);
+        return error;
+      }
+      Decision decision = Decide(policy_, error, item.envelope->attempt, reruns);
+      if (decision.action == Action::kRerunTransaction) {
+        stats_.transaction_reruns.fetch_add(1, std::memory_order_relaxed);
+        continue;
+      }
+      item.decision = std::move(decision);
+      item.state = Item::State::kDecided;
+      break;
+    }
+  }
+  pending = std::move(still_pending);
+  return domain::Ok();
+}
+
 Status BatchProcessor::Process(std::span<const Delivery> batch, Ports ports) {
   const auto started = std::chrono::steady_clock::now();
   std::vector<Item> items(batch.size());
@@ -91,6 +145,9 @@ Status BatchProcessor::Process(std::span<const Delivery> batch, Ports ports) {
     }
   }
 
+  if (stage_.HasPrepare() && !pending.empty()) {
+    PAYPIPE_RETURN_IF_ERROR(PrepareAll(pending, ports));
+  }
   if (pending.size() > 1) {
     auto result = RunUnit(pending, ports, /*single=*/false);
     if (!result.ok()) return result.error();

@@ -72,13 +72,35 @@ DbMessageStore::DbMessageStore(std::unique_ptr<infra::db::Connection> connection
     : connection_(std::move(connection)) {}
 
 Result<std::uint64_t> DbMessageStore::Execute(std::string_view sql, const Params& params) {
-  if (work_.transaction && work_.transaction->IsOpen()) return work_.transaction->Execute(sql, params);
+  if (work_.transaction && work_.transaction->IsOpen())
+    return work_.transaction->Execute(sql, params);
   return connection_->Execute(sql, params);
 }
 
 Result<Rows> DbMessageStore::Query(std::string_view sql, const Params& params) {
-  if (work_.transaction && work_.transaction->IsOpen()) return work_.transaction->Query(sql, params);
+  if (work_.transaction && work_.transaction->IsOpen())
+    return work_.transaction->Query(sql, params);
   return connection_->Query(sql, params);
+}
+
+Result<std::vector<bool>> DbMessageStore::InboxContains(std::string_view consumer,
+                                                        std::span<const std::string> ids) {
+  std::vector<bool> found(ids.size(), false);
+  if (ids.empty()) return found;
+  Params params;
+  params.reserve(ids.size() + 1);
+  params.emplace_back(consumer);
+  for (const auto& id : ids) params.emplace_back(id);
+  auto rows = Query("SELECT message_id FROM inbox WHERE consumer = ? AND message_id IN (" +
+                        Placeholders(ids.size(), "?") + ")",
+                    params);
+  if (!rows.ok()) return rows.error();
+  for (const auto& row : *rows) {
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+      if (ids[i] == row.String(0)) found[i] = true;
+    }
+  }
+  return found;
 }
 
 Result<UnitOfWork*> DbMessageStore::Begin() {
@@ -112,9 +134,9 @@ Result<std::vector<bool>> DbMessageStore::InsertInbox(std::string_view consumer,
   }
   inbox_row_by_row_ = false;
   for (std::size_t i = 0; i < ids.size(); ++i) {
-    auto inserted = Execute(
-        "INSERT IGNORE INTO inbox (consumer, message_id, received_at) VALUES (?,?,NOW(6))",
-        {consumer, ids[i]});
+    auto inserted =
+        Execute("INSERT IGNORE INTO inbox (consumer, message_id, received_at) VALUES (?,?,NOW(6))",
+                {consumer, ids[i]});
     if (!inserted.ok()) return inserted.error();
     fresh[i] = *inserted == 1;
   }
@@ -183,9 +205,10 @@ Result<std::vector<OutboxRecord>> DbMessageStore::Unpublished(
 domain::Status DbMessageStore::MarkPublished(std::span<const std::int64_t> ids) {
   if (ids.empty()) return domain::Ok();
   Params params(ids.begin(), ids.end());
-  auto updated = Execute("UPDATE outbox SET published_at = NOW(6) WHERE published_at IS NULL AND id IN (" +
-                             Placeholders(ids.size(), "?") + ")",
-                         params);
+  auto updated =
+      Execute("UPDATE outbox SET published_at = NOW(6) WHERE published_at IS NULL AND id IN (" +
+                  Placeholders(ids.size(), "?") + ")",
+              params);
   if (!updated.ok()) return updated.error();
   return domain::Ok();
 }

@@ -82,8 +82,7 @@ TEST_F(BatchProcessorTest, FailingMessageDoesNotPoisonItsBatchMates) {
   const auto dead = SentTo(kDeadLetterExchange);
   ASSERT_EQ(dead.size(), 2u);
   EXPECT_EQ(dead[0].message.message_id, "id-2");
-  EXPECT_EQ(std::get<std::string>(dead[0].message.headers.at("x-paypipe-error-code")),
-            "BAD_INPUT");
+  EXPECT_EQ(std::get<std::string>(dead[0].message.headers.at("x-paypipe-error-code")), "BAD_INPUT");
   EXPECT_EQ(std::get<std::string>(dead[1].message.headers.at("x-paypipe-error-code")),
             "STAGE_EXCEPTION");
   EXPECT_EQ(std::get<std::string>(dead[1].message.headers.at("x-paypipe-stage")), "test");
@@ -108,8 +107,7 @@ TEST_F(BatchProcessorTest, TransientFailureIsDeadLetteredWhenExhausted) {
   EXPECT_TRUE(SentTo(kRetryExchange).empty());
   const auto dead = SentTo(kDeadLetterExchange);
   ASSERT_EQ(dead.size(), 1u);
-  EXPECT_EQ(std::get<std::string>(dead[0].message.headers.at("x-paypipe-error-kind")),
-            "transient");
+  EXPECT_EQ(std::get<std::string>(dead[0].message.headers.at("x-paypipe-error-kind")), "transient");
   EXPECT_EQ(std::get<std::int64_t>(dead[0].message.headers.at("x-paypipe-attempts")), 3);
 }
 
@@ -186,6 +184,82 @@ TEST_F(BatchProcessorTest, BrokenDatabaseAbandonsTheBatchUnacked) {
   EXPECT_TRUE(IsConnectionLoss(result.error()));
   EXPECT_TRUE(source_.acked.empty());
   EXPECT_TRUE(publisher_.sent.empty());
+}
+
+FailurePolicy TwoTierPolicy() {
+  FailurePolicy p;
+  p.tiers = {{"short", std::chrono::seconds(1)}, {"long", std::chrono::seconds(10)}};
+  p.max_attempts = 3;
+  p.max_transaction_reruns = 2;
+  return p;
+}
+
+// A stage with an external call: Prepare runs outside the transaction, once per new message.
+class PrepareTest : public testing::Test {
+ protected:
+  PrepareTest()
+      : faults_(std::move(FaultPoints::FromSpec("")).value()),
+        processor_(stage_, TwoTierPolicy(), stats_, *faults_,
+                   [] { return std::int64_t{1700000000}; }) {
+    stage_.calls = &calls_;
+  }
+  Status Run(const std::vector<Delivery>& batch) {
+    return processor_.Process(batch, Ports{source_, publisher_, store_});
+  }
+  static Delivery WithPrepareFailure(int n, const std::string& fail, int attempt = 0) {
+    Delivery d = Make(n, "", attempt);
+    d.message.body = nlohmann::json{{"schema_version", 1}, {"prepare_fail", fail}}.dump();
+    return d;
+  }
+
+  int calls_ = 0;
+  FakeCallingStage stage_;
+  StageStats stats_;
+  std::unique_ptr<FaultPoints> faults_;
+  BatchProcessor processor_;
+  FakeStore store_;
+  FakePublisher publisher_;
+  FakeSource source_;
+};
+
+TEST_F(PrepareTest, ResultOfTheCallReachesHandleAndCommitsWithTheBatch) {
+  ASSERT_TRUE(Run({Make(1), Make(2)}).ok());
+  EXPECT_EQ(calls_, 2);
+  EXPECT_EQ(store_.effects, (std::multiset<std::string>{"approved-id-1", "approved-id-2"}));
+  EXPECT_EQ(source_.acked, (std::vector<std::uint64_t>{1, 2}));
+}
+
+TEST_F(PrepareTest, AMessageTheInboxHoldsIsNotCalledAgain) {
+  ASSERT_TRUE(Run({Make(1)}).ok());
+  ASSERT_TRUE(Run({Make(1)}).ok());  // redelivered after its commit
+  EXPECT_EQ(calls_, 1);
+  EXPECT_EQ(stats_.inbox_duplicates, 1u);
+  EXPECT_EQ(store_.effects.size(), 1u);
+}
+
+TEST_F(PrepareTest, TransientCallFailureGoesToARetryTierWithoutATransaction) {
+  ASSERT_TRUE(Run({WithPrepareFailure(1, "transient"), Make(2)}).ok());
+  EXPECT_EQ(store_.effects, (std::multiset<std::string>{"approved-id-2"}));
+  const auto retried = publisher_.sent;
+  ASSERT_EQ(retried.size(), 1u);
+  EXPECT_EQ(retried[0].exchange, kRetryExchange);
+  EXPECT_EQ(stats_.retried, 1u);
+  EXPECT_EQ(source_.acked, (std::vector<std::uint64_t>{1, 2}));
+}
+
+TEST_F(PrepareTest, PermanentFailureOrExceptionIsDeadLettered) {
+  ASSERT_TRUE(Run({WithPrepareFailure(1, "permanent"), WithPrepareFailure(2, "throw")}).ok());
+  EXPECT_TRUE(store_.effects.empty());
+  EXPECT_EQ(stats_.dead_lettered, 2u);
+  ASSERT_EQ(publisher_.sent.size(), 2u);
+  EXPECT_EQ(publisher_.sent[0].exchange, kDeadLetterExchange);
+}
+
+TEST_F(PrepareTest, LostDatabaseBeforeTheCallAcksNothing) {
+  store_.broken = true;
+  EXPECT_FALSE(Run({Make(1)}).ok());
+  EXPECT_EQ(calls_, 0);
+  EXPECT_TRUE(source_.acked.empty());
 }
 
 }  // namespace

@@ -24,6 +24,11 @@ struct StoreHandle final : MessageStore {
   }
   Status Commit() override { return store.Commit(); }
   void Rollback() override { store.Rollback(); }
+  Result<std::vector<bool>> InboxContains(std::string_view c,
+                                          std::span<const std::string> ids) override {
+    return store.InboxContains(c, ids);
+  }
+  PrepareContext& Outside() override { return store.Outside(); }
   Result<std::vector<OutboxRecord>> Unpublished(std::string_view c,
                                                 std::span<const std::string> ids) override {
     return store.Unpublished(c, ids);

@@ -24,6 +24,11 @@ class FakeUnitOfWork final : public UnitOfWork {
   std::vector<std::string> effects;
 };
 
+class FakeOutside final : public PrepareContext {
+ public:
+  infra::db::Connection& Db() override { throw std::logic_error("no database in unit tests"); }
+};
+
 class FakeStore final : public MessageStore {
  public:
   Result<UnitOfWork*> Begin() override {
@@ -68,6 +73,14 @@ class FakeStore final : public MessageStore {
     return domain::Ok();
   }
   void Rollback() override { open_ = false; }
+  Result<std::vector<bool>> InboxContains(std::string_view consumer,
+                                          std::span<const std::string> ids) override {
+    if (broken) return Error::Transient(std::string(kDbConnectionLost), "gone");
+    std::vector<bool> found;
+    for (const auto& id : ids) found.push_back(inbox.count({std::string(consumer), id}) > 0);
+    return found;
+  }
+  PrepareContext& Outside() override { return outside_; }
   Result<std::vector<OutboxRecord>> Unpublished(std::string_view,
                                                 std::span<const std::string> caused_by) override {
     std::vector<OutboxRecord> rows;
@@ -83,8 +96,7 @@ class FakeStore final : public MessageStore {
     return domain::Ok();
   }
 
-  Result<std::vector<OutboxRecord>> ClaimUnpublished(std::chrono::seconds,
-                                                     std::size_t) override {
+  Result<std::vector<OutboxRecord>> ClaimUnpublished(std::chrono::seconds, std::size_t) override {
     std::vector<OutboxRecord> rows;
     for (const auto& [id, row] : outbox) {
       if (!published.count(id)) rows.push_back(row);
@@ -110,6 +122,7 @@ class FakeStore final : public MessageStore {
     effects.insert(work_.effects.begin(), work_.effects.end());
   }
   FakeUnitOfWork work_;
+  FakeOutside outside_;
   std::vector<std::string> staged_inbox_;
   std::vector<OutboxRecord> staged_outbox_;
   std::int64_t next_id_ = 1;
@@ -182,6 +195,29 @@ class FakeStage final : public Stage {
   int* deadlocks_left;
 };
 
+// Calls an "external system" in Prepare (counted) and writes what it answered as its effect.
+// The body's "prepare_fail" member picks a failure of the external call.
+class FakeCallingStage final : public Stage {
+ public:
+  std::string_view Name() const override { return "test"; }
+  std::vector<MessageTypeSpec> AcceptedTypes() const override { return {{"test.echo", {1}}}; }
+  bool HasPrepare() const override { return true; }
+  Result<nlohmann::json> Prepare(const Envelope& m, PrepareContext&) const override {
+    ++*calls;
+    const std::string fail = m.body.value("prepare_fail", "");
+    if (fail == "transient") return Error::Transient("PG_TIMEOUT", "no answer");
+    if (fail == "permanent") return Error::Permanent("PG_DECLINED", "card refused");
+    if (fail == "throw") throw std::runtime_error("boom");
+    return nlohmann::json{{"answer", "approved-" + m.message_id.str()}};
+  }
+  Result<std::vector<OutgoingMessage>> Handle(const Envelope& m, UnitOfWork& work) const override {
+    dynamic_cast<FakeUnitOfWork&>(work).effects.push_back(
+        m.prepared.at("answer").get<std::string>());
+    return std::vector<OutgoingMessage>{};
+  }
+  int* calls;
+};
+
 inline Delivery Make(int n, std::string fail = "", int attempt = 0) {
   Delivery d;
   d.message.message_id = "id-" + std::to_string(n);
@@ -194,6 +230,5 @@ inline Delivery Make(int n, std::string fail = "", int attempt = 0) {
   d.tag = {static_cast<std::uint64_t>(n), 1};
   return d;
 }
-
 
 }  // namespace paypipe::runtime::testing_fakes

@@ -62,6 +62,11 @@ class BatchProcessor {
   [[nodiscard]] domain::Result<UnitResult> RunUnit(std::span<Item*> items, Ports ports,
                                                    bool single);
   [[nodiscard]] domain::Status Settle(std::span<Item> items, Ports ports);
+  // Runs Stage::Prepare for the pending items whose inbox row does not exist; removes from
+  // `pending` those whose Prepare failed (decided: retry tier or dead letter).
+  [[nodiscard]] domain::Status PrepareAll(std::vector<Item*>& pending, Ports ports);
+  [[nodiscard]] domain::Result<nlohmann::json> CallPrepare(const Item& item,
+                                                           PrepareContext& context) const;
   void LogDecision(const Item& item) const;
   [[nodiscard]] domain::Result<std::vector<OutgoingMessage>> CallStage(const Item& item,
                                                                        UnitOfWork& work) const;

@@ -30,6 +30,9 @@ class DbMessageStore final : public MessageStore {
       std::string_view consumer, std::span<const OutboxRecord> records) override;
   [[nodiscard]] domain::Status Commit() override;
   void Rollback() override;
+  [[nodiscard]] domain::Result<std::vector<bool>> InboxContains(
+      std::string_view consumer, std::span<const std::string> ids) override;
+  [[nodiscard]] PrepareContext& Outside() override { return outside_; }
   [[nodiscard]] domain::Result<std::vector<OutboxRecord>> Unpublished(
       std::string_view consumer, std::span<const std::string> caused_by) override;
   [[nodiscard]] domain::Status MarkPublished(std::span<const std::int64_t> ids) override;
@@ -52,7 +55,17 @@ class DbMessageStore final : public MessageStore {
   [[nodiscard]] domain::Result<infra::db::Rows> Query(std::string_view sql,
                                                       const infra::db::Params& params);
 
+  class OutsideContext final : public PrepareContext {
+   public:
+    explicit OutsideContext(infra::db::Connection& connection) : connection_(connection) {}
+    infra::db::Connection& Db() override { return connection_; }
+
+   private:
+    infra::db::Connection& connection_;
+  };
+
   std::unique_ptr<infra::db::Connection> connection_;
+  OutsideContext outside_{*connection_};
   Work work_;
   // Set when a multi-row inbox insert met a duplicate: the rerun inserts row by row, which is
   // the only way to learn which ids were already there.

@@ -73,6 +73,7 @@ struct Envelope {
   int attempt = 0;      // x-attempt: how many times processing was tried before this delivery
   std::int64_t timestamp = 0;
   TraceContext trace;
+  nlohmann::json prepared;  // what Stage::Prepare returned for this delivery (null without one)
 };
 
 // Codes of the dead-letter reasons the runtime itself produces.

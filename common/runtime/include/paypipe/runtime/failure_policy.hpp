@@ -38,9 +38,9 @@ enum class Action {
 
 struct Decision {
   Action action = Action::kDeadLetter;
-  std::string tier;              // set for kRetryLater
-  int next_attempt = 0;          // x-attempt of the republished message (kRetryLater)
-  domain::Error error;           // the failure; for exhaustion a Permanent wrapper of it
+  std::string tier;      // set for kRetryLater
+  int next_attempt = 0;  // x-attempt of the republished message (kRetryLater)
+  domain::Error error;   // the failure; for exhaustion a Permanent wrapper of it
 };
 
 // Maps a failure to what the runtime does. Pure: the runtime calls it for every failed

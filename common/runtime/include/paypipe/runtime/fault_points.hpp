@@ -1,9 +1,9 @@
 #pragma once
 
 #include <array>
-#include <memory>
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <string_view>
 
 #include "paypipe/domain/result.hpp"

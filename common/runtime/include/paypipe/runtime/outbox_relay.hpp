@@ -11,7 +11,7 @@
 namespace paypipe::runtime {
 
 struct RelayOptions {
-  std::chrono::seconds min_age{10};     // younger rows are still being published by their worker
+  std::chrono::seconds min_age{10};  // younger rows are still being published by their worker
   std::size_t batch = 500;
   std::chrono::milliseconds interval{1'000};
   std::chrono::seconds retention{std::chrono::hours(24 * 7)};  // of published outbox + inbox rows

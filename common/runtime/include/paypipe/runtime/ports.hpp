@@ -85,6 +85,11 @@ class MessageStore {
   // Issues COMMIT. A failure other than RetryTransaction means the outcome is unknown.
   [[nodiscard]] virtual domain::Status Commit() = 0;
   virtual void Rollback() = 0;
+  // Outside a transaction: result[i] is true when ids[i] already has its inbox row.
+  [[nodiscard]] virtual domain::Result<std::vector<bool>> InboxContains(
+      std::string_view consumer, std::span<const std::string> ids) = 0;
+  // The connection outside any transaction, for Stage::Prepare.
+  [[nodiscard]] virtual PrepareContext& Outside() = 0;
   // Outside a transaction: rows caused by these message ids that are not yet published.
   [[nodiscard]] virtual domain::Result<std::vector<OutboxRecord>> Unpublished(
       std::string_view consumer, std::span<const std::string> caused_by) = 0;

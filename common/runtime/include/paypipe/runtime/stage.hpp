@@ -8,6 +8,7 @@
 #include "paypipe/runtime/envelope.hpp"
 
 namespace paypipe::infra::db {
+class Connection;
 class Transaction;
 }  // namespace paypipe::infra::db
 
@@ -20,6 +21,15 @@ class UnitOfWork {
   virtual ~UnitOfWork() = default;
   // The database transaction of this unit. Valid only during Stage::Handle.
   [[nodiscard]] virtual infra::db::Transaction& Db() = 0;
+};
+
+// What Stage::Prepare may use: the thread's database connection outside any transaction (each
+// statement commits on its own), e.g. to read what the external call needs and to record the
+// call's outcome whatever happens to the unit of work afterwards.
+class PrepareContext {
+ public:
+  virtual ~PrepareContext() = default;
+  [[nodiscard]] virtual infra::db::Connection& Db() = 0;
 };
 
 // One pipeline stage: consumes queue paypipe.<Name()>.
@@ -40,6 +50,20 @@ class Stage {
   [[nodiscard]] virtual std::vector<MessageTypeSpec> AcceptedTypes() const = 0;
   [[nodiscard]] virtual domain::Result<std::vector<OutgoingMessage>> Handle(
       const Envelope& message, UnitOfWork& work) const = 0;
+
+  // Stages that call external systems (PG APIs) return true and do it in Prepare, which the
+  // runtime runs before the unit of work and outside its transaction, for every message whose
+  // inbox row does not exist yet. It may run more than once for one message (redelivery, a
+  // crash before commit): every external call must carry an idempotency key derived from the
+  // operation. Its result reaches Handle as message.prepared. Errors are handled by kind like
+  // those of Handle (Transient: retry tier; Permanent: dead letter).
+  [[nodiscard]] virtual bool HasPrepare() const { return false; }
+  [[nodiscard]] virtual domain::Result<nlohmann::json> Prepare(const Envelope& message,
+                                                               PrepareContext& context) const {
+    (void)message;
+    (void)context;
+    return nlohmann::json();
+  }
 };
 
 }  // namespace paypipe::runtime

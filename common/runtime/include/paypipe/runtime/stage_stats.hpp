@@ -11,17 +11,17 @@ namespace paypipe::runtime {
 // Counters of one stage, shared by its consume threads. Lock-free; read by /metrics and tests.
 struct StageStats {
   std::atomic<std::uint64_t> received{0};
-  std::atomic<std::uint64_t> committed{0};         // units of work with effects committed
+  std::atomic<std::uint64_t> committed{0};  // units of work with effects committed
   std::atomic<std::uint64_t> acked{0};
-  std::atomic<std::uint64_t> retried{0};           // republished to a retry tier
+  std::atomic<std::uint64_t> retried{0};  // republished to a retry tier
   std::atomic<std::uint64_t> dead_lettered{0};
   std::atomic<std::uint64_t> inbox_duplicates{0};  // deliveries whose inbox row existed
   std::atomic<std::uint64_t> transaction_reruns{0};
-  std::atomic<std::uint64_t> batch_fallbacks{0};   // batches re-run one message at a time
+  std::atomic<std::uint64_t> batch_fallbacks{0};  // batches re-run one message at a time
   std::atomic<std::uint64_t> outbox_published{0};
   std::atomic<std::uint64_t> publish_failures{0};  // nacked or unroutable publications
   std::atomic<std::uint64_t> requeued{0};
-  std::atomic<std::uint64_t> unit_failures{0};     // units abandoned on a broken connection
+  std::atomic<std::uint64_t> unit_failures{0};      // units abandoned on a broken connection
   std::atomic<std::uint64_t> broker_reconnects{0};  // consumer and publisher connections rebuilt
   std::atomic<std::uint64_t> db_reconnects{0};      // database connections rebuilt after a loss
 
