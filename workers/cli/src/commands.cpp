@@ -5,6 +5,7 @@
 #include "paypipe/cli/config_check_command.hpp"
 #include "paypipe/cli/migrate/migrate_commands.hpp"
 #include "paypipe/cli/topology/topology_commands.hpp"
+#include "paypipe/gateway/gateway_command.hpp"
 #include "paypipe/sim/sim_command.hpp"
 
 namespace paypipe::cli {
@@ -15,6 +16,7 @@ void RegisterCommands(CommandRegistry& registry, const infra::config::Catalog& c
   migrate::RegisterMigrateCommands(registry);
   topology::RegisterTopologyCommands(registry);
   registry.Add(std::make_unique<sim::SimCommand>());
+  registry.Add(std::make_unique<gateway::GatewayCommand>());
 }
 
 }  // namespace paypipe::cli

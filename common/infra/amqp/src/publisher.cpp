@@ -59,7 +59,8 @@ class Publisher::Impl {
     return session_.Ensure(SteadyClock::now() + timeout);
   }
 
-  PublishBatchResult PublishBatch(std::span<const OutgoingMessage> messages);
+  PublishBatchResult PublishBatch(std::span<const OutgoingMessage> messages,
+                                  SteadyClock::time_point deadline);
 
   Status KeepAlive() {
     if (!session_.ready()) return Ok();
@@ -68,6 +69,9 @@ class Publisher::Impl {
 
   [[nodiscard]] bool connected() const { return session_.connected(); }
   [[nodiscard]] std::uint64_t reconnects() const { return session_.reconnects(); }
+  [[nodiscard]] std::chrono::milliseconds publish_timeout() const {
+    return options_.publish_timeout;
+  }
 
  private:
   // Per-batch bookkeeping, kept across calls so that its storage is reused.
@@ -161,11 +165,11 @@ int Publisher::Impl::PublishOne(const OutgoingMessage& message) {
                             &properties, Bytes(message.body));
 }
 
-PublishBatchResult Publisher::Impl::PublishBatch(std::span<const OutgoingMessage> messages) {
+PublishBatchResult Publisher::Impl::PublishBatch(std::span<const OutgoingMessage> messages,
+                                                 SteadyClock::time_point deadline) {
   PublishBatchResult result;
   result.outcomes.resize(messages.size());
   if (messages.empty()) return result;
-  const auto deadline = SteadyClock::now() + options_.publish_timeout;
 
   if (Status ready = Prepare(deadline); !ready.ok()) {
     result.error = ready.error();
@@ -316,11 +320,17 @@ Publisher& Publisher::operator=(Publisher&&) noexcept = default;
 Status Publisher::Connect(std::chrono::milliseconds timeout) { return impl_->Connect(timeout); }
 
 PublishBatchResult Publisher::PublishBatch(std::span<const OutgoingMessage> messages) {
-  return impl_->PublishBatch(messages);
+  return impl_->PublishBatch(messages, SteadyClock::now() + impl_->publish_timeout());
+}
+
+PublishBatchResult Publisher::PublishBatch(std::span<const OutgoingMessage> messages,
+                                           std::chrono::steady_clock::time_point deadline) {
+  return impl_->PublishBatch(messages, deadline);
 }
 
 Status Publisher::Publish(const OutgoingMessage& message) {
-  PublishBatchResult result = impl_->PublishBatch(std::span<const OutgoingMessage>(&message, 1));
+  PublishBatchResult result = impl_->PublishBatch(std::span<const OutgoingMessage>(&message, 1),
+                                                  SteadyClock::now() + impl_->publish_timeout());
   const PublishOutcome& outcome = result.outcomes.front();
   switch (outcome.status) {
     case PublishStatus::kConfirmed:

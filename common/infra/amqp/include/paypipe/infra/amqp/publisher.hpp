@@ -81,6 +81,10 @@ class Publisher {
   // Publishes every message (mandatory, persistent), then waits once for all their confirms.
   // The messages are read in place, never copied. Never throws for broker or network failures.
   [[nodiscard]] PublishBatchResult PublishBatch(std::span<const OutgoingMessage> messages);
+  // The same, bounded by `deadline` instead of publish_timeout: for callers that answer someone
+  // waiting (an HTTP request) and must give up at a time of their own.
+  [[nodiscard]] PublishBatchResult PublishBatch(std::span<const OutgoingMessage> messages,
+                                                std::chrono::steady_clock::time_point deadline);
 
   // One message: Ok only when kConfirmed. kReturned is a Permanent AMQP_UNROUTABLE error,
   // kNacked a Transient AMQP_NACKED, kUnknown the batch error. Prefer PublishBatch for several.

@@ -66,6 +66,16 @@ inline constexpr Setting<std::int64_t> kHttpMaxBodyBytes{{
     .max = std::int64_t{64} * 1024 * 1024,
 }};
 
+inline constexpr Setting<std::chrono::milliseconds> kGatewayConfirmTimeout{{
+    .env = "PAYPIPE_GATEWAY_CONFIRM_TIMEOUT",
+    .help = "How long the gateway waits for the broker to confirm a webhook or payment command "
+            "before answering 503 (Toss expects a webhook answered within 10 s)",
+    .kind = Kind::kDuration,
+    .default_value = "5s",
+    .min_duration = std::chrono::milliseconds{100},
+    .max_duration = std::chrono::minutes{1},
+}};
+
 // --- Payment gateways -------------------------------------------------------------------------
 
 inline constexpr Setting<Secret> kTossSecretKey{{
@@ -244,6 +254,7 @@ inline constexpr auto kAllSettings = std::to_array<const SettingInfo*>({
     &kHttpAddr,
     &kApiToken,
     &kHttpMaxBodyBytes,
+    &kGatewayConfirmTimeout,
     &kTossSecretKey,
     &kTossApiBase,
     &kPortoneApiSecret,

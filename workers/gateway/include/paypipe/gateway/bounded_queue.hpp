@@ -1,0 +1,78 @@
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
+#include <mutex>
+#include <vector>
+
+namespace paypipe::gateway {
+
+// Whether a piece of work was taken. Anything but kQueued leaves the caller to answer at once
+// (503): a full queue is the gateway's backpressure.
+enum class Admission { kQueued, kFull, kClosed };
+
+// A bounded multi-producer, multi-consumer queue. Closing refuses new items but lets consumers
+// take what is already queued, so that work accepted before a shutdown is still done.
+// Thread-safe.
+template <typename T>
+class BoundedQueue {
+ public:
+  explicit BoundedQueue(std::size_t capacity) : capacity_(capacity) {}
+
+  [[nodiscard]] Admission Push(T item) {
+    {
+      const std::lock_guard lock(mutex_);
+      if (closed_) return Admission::kClosed;
+      if (items_.size() >= capacity_) return Admission::kFull;
+      items_.push_back(std::move(item));
+    }
+    ready_.notify_one();
+    return Admission::kQueued;
+  }
+
+  // Waits up to `wait` for an item, then takes up to `max` items in order. Empty when the wait
+  // ran out, or when the queue is closed and drained (see drained()).
+  [[nodiscard]] std::vector<T> PopUpTo(std::size_t max, std::chrono::milliseconds wait) {
+    std::unique_lock lock(mutex_);
+    ready_.wait_for(lock, wait, [this] { return closed_ || !items_.empty(); });
+    std::vector<T> taken;
+    while (!items_.empty() && taken.size() < max) {
+      taken.push_back(std::move(items_.front()));
+      items_.pop_front();
+    }
+    return taken;
+  }
+
+  void Close() {
+    {
+      const std::lock_guard lock(mutex_);
+      closed_ = true;
+    }
+    ready_.notify_all();
+  }
+
+  // Closed and empty: consumers may stop.
+  [[nodiscard]] bool drained() const {
+    const std::lock_guard lock(mutex_);
+    return closed_ && items_.empty();
+  }
+  [[nodiscard]] bool closed() const {
+    const std::lock_guard lock(mutex_);
+    return closed_;
+  }
+  [[nodiscard]] std::size_t size() const {
+    const std::lock_guard lock(mutex_);
+    return items_.size();
+  }
+
+ private:
+  const std::size_t capacity_;
+  mutable std::mutex mutex_;
+  std::condition_variable ready_;
+  std::deque<T> items_;
+  bool closed_ = false;
+};
+
+}  // namespace paypipe::gateway
