@@ -1,0 +1,279 @@
+// The confirm stage against the real MariaDB (migrated schema) and an in-process sim with
+// faults: Prepare outside a transaction, Handle inside one, committed as the runtime does.
+#include "paypipe/confirm/confirm_stage.hpp"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "../sim/sim_http_support.hpp"
+#include "paypipe/infra/db/connection.hpp"
+#include "paypipe/messages/payment_confirm.hpp"
+#include "paypipe/pg/pg_messages.hpp"
+#include "paypipe/testing/runtime_fixture.hpp"
+
+namespace paypipe::confirm::test {
+namespace {
+
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+class Prep final : public runtime::PrepareContext {
+ public:
+  explicit Prep(infra::db::Connection& db) : db_(db) {}
+  infra::db::Connection& Db() override { return db_; }
+
+ private:
+  infra::db::Connection& db_;
+};
+
+class Work final : public runtime::UnitOfWork {
+ public:
+  explicit Work(infra::db::Transaction& tx) : tx_(tx) {}
+  infra::db::Transaction& Db() override { return tx_; }
+
+ private:
+  infra::db::Transaction& tx_;
+};
+
+class ConfirmStageTest : public sim::test::SimTest {
+ protected:
+  void SetUp() override {
+    StartSim();
+    db_ = database_.Connect();
+    runtime::test::ApplySchema(*db_);
+    Exec("INSERT INTO partners (partner_id, name, fee_rate_bps) VALUES ('partner-1', 'P', 250)");
+    Exec("INSERT INTO customers (customer_id) VALUES ('customer-1')");
+    pg::PgSettings settings;
+    settings.toss_api_base = base_url() + "/toss";
+    settings.toss_secret_key = sim::test::kTossKey;
+    settings.timeout = 1s;
+    stage_ = std::make_unique<ConfirmStage>(settings);
+  }
+
+  void Exec(const std::string& sql, const infra::db::Params& params = {}) {
+    auto done = db_->Execute(sql, params);
+    ASSERT_TRUE(done.ok()) << done.error().ToString() << " in " << sql;
+  }
+  std::int64_t Count(const std::string& sql, const infra::db::Params& params = {}) {
+    auto rows = db_->Query(sql, params);
+    EXPECT_TRUE(rows.ok()) << (rows.ok() ? "" : rows.error().ToString());
+    return rows.ok() ? rows->front().Int64(0) : -1;
+  }
+  std::string Text(const std::string& sql, const infra::db::Params& params = {}) {
+    auto rows = db_->Query(sql, params);
+    EXPECT_TRUE(rows.ok() && !rows->empty()) << sql;
+    return rows.ok() && !rows->empty() ? rows->front().OptionalString(0).value_or("NULL") : "";
+  }
+
+  void Order(const std::string& order_id, std::int64_t amount) {
+    Exec(
+        "INSERT INTO orders (order_id, order_name, partner_id, customer_id, provider, amount) "
+        "VALUES (?, 'Order', 'partner-1', 'customer-1', 'toss', ?)",
+        {order_id, amount});
+    Exec(
+        "INSERT INTO invoices (order_id, partner_id, customer_id, amount) "
+        "VALUES (?, 'partner-1', 'customer-1', ?)",
+        {order_id, amount});
+  }
+
+  runtime::Envelope ConfirmMessage(const std::string& key, const std::string& order,
+                                   std::int64_t amount, int attempt = 0) {
+    return Envelope(std::string(messages::kPaymentConfirmType),
+                    messages::ToJson(messages::PaymentConfirm{
+                        messages::Provider::kToss, domain::PaymentKey(key), domain::OrderId(order),
+                        domain::Money::Krw(amount)}),
+                    attempt);
+  }
+  runtime::Envelope VerifyMessage(const std::string& key, const std::string& order) {
+    return Envelope(std::string(pg::kPaymentVerifyType),
+                    pg::ToJson(pg::PaymentVerify{messages::Provider::kToss, domain::PaymentKey(key),
+                                                 domain::OrderId(order), "test"}),
+                    0);
+  }
+  runtime::Envelope Envelope(std::string type, json body, int attempt) {
+    runtime::Envelope message;
+    message.message_id = domain::MessageId(runtime::test::TestId(++next_id_));
+    message.type = std::move(type);
+    message.schema_version = 1;
+    message.body = std::move(body);
+    message.attempt = attempt;
+    return message;
+  }
+
+  // What the runtime does with one delivery: Prepare, then Handle in a committed transaction.
+  domain::Result<std::vector<runtime::OutgoingMessage>> Run(runtime::Envelope message) {
+    Prep prep(*db_);
+    auto prepared = stage_->Prepare(message, prep);
+    if (!prepared.ok()) return prepared.error();
+    message.prepared = *prepared;
+    auto tx = db_->Begin();
+    if (!tx.ok()) return tx.error();
+    Work work(*tx);
+    auto out = stage_->Handle(message, work);
+    if (!out.ok()) return out.error();
+    auto committed = tx->Commit();
+    if (!committed.ok()) return committed.error();
+    return out;
+  }
+
+  std::string PaymentStatus(const std::string& key) {
+    return Text("SELECT status FROM payments WHERE payment_key = ?", {key});
+  }
+  void ExpectLedgerBalanced() {
+    EXPECT_EQ(Count("SELECT COUNT(*) FROM ledger_unbalanced_transactions"), 0);
+  }
+  std::string SimStatus(const std::string& key) {
+    const json truth = client().Ledger();
+    for (const auto& payment : truth["toss"]["payments"]) {
+      if (payment["paymentKey"] == key) return payment["status"];
+    }
+    return "";
+  }
+
+  paypipe::testing::mysql::ScopedDatabase database_;
+  std::unique_ptr<infra::db::Connection> db_;
+  std::unique_ptr<ConfirmStage> stage_;
+  int next_id_ = 0;
+};
+
+TEST_F(ConfirmStageTest, ConfirmMakesThePaymentDoneInvoicePaidAndBalancedIncome) {
+  Order("order-ok-0001", 15000);
+  const std::string key = client().Session("order-ok-0001", 15000);
+  auto out = Run(ConfirmMessage(key, "order-ok-0001", 15000));
+  ASSERT_TRUE(out.ok()) << out.error().ToString();
+  EXPECT_TRUE(out->empty());
+  EXPECT_EQ(PaymentStatus(key), "DONE");
+  EXPECT_EQ(Text("SELECT status FROM orders WHERE order_id = 'order-ok-0001'"), "PAID");
+  EXPECT_EQ(Text("SELECT status FROM invoices WHERE order_id = 'order-ok-0001'"), "PAID");
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM finance_transactions WHERE type = 'INCOME' AND "
+                  "amount = 15000 AND order_id = 'order-ok-0001'"),
+            1);
+  ExpectLedgerBalanced();
+  EXPECT_EQ(Text("SELECT idempotency_key FROM payment_attempts WHERE kind = 'CONFIRM'"),
+            "paypipe-confirm:toss:" + key);
+  EXPECT_EQ(SimStatus(key), "DONE");
+
+  // The same confirm again (another message, a redelivery) changes nothing.
+  auto again = Run(ConfirmMessage(key, "order-ok-0001", 15000, 1));
+  ASSERT_TRUE(again.ok()) << again.error().ToString();
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM ledger_entries"), 2);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM payments"), 1);
+  EXPECT_EQ(client().Ledger()["confirms"].size(), 1u);
+}
+
+TEST_F(ConfirmStageTest, DeclinedCardFailsThePaymentWithoutLedger) {
+  Order("order-no-0001", 5000);
+  const std::string key = client().Session("order-no-0001", 5000);
+  client().Control("PUT", "/faults/endpoints/toss.confirm",
+                   {{"faults", {{{"error", "REJECT_CARD_PAYMENT"}, {"count", 1}}}}});
+  auto out = Run(ConfirmMessage(key, "order-no-0001", 5000));
+  ASSERT_TRUE(out.ok()) << out.error().ToString();
+  EXPECT_EQ(PaymentStatus(key), "ABORTED");
+  EXPECT_EQ(Text("SELECT failure_code FROM payments WHERE payment_key = ?", {key}),
+            "REJECT_CARD_PAYMENT");
+  EXPECT_EQ(Text("SELECT status FROM orders WHERE order_id = 'order-no-0001'"), "FAILED");
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM ledger_entries"), 0);
+  EXPECT_EQ(Text("SELECT outcome FROM payment_attempts"), "FAILED");
+}
+
+TEST_F(ConfirmStageTest, TimeoutAfterApplyIsUnknownThenResolvedByLookUpExactlyOnce) {
+  Order("order-to-0001", 7000);
+  const std::string key = client().Session("order-to-0001", 7000);
+  client().Control("PUT", "/faults/endpoints/toss.confirm",
+                   {{"faults", {{{"timeout", "after_apply"}, {"count", 1}}}}, {"hold_ms", 3000}});
+  auto first = Run(ConfirmMessage(key, "order-to-0001", 7000));
+  ASSERT_FALSE(first.ok());
+  EXPECT_EQ(first.error().kind, domain::ErrorKind::kTransient);
+  EXPECT_EQ(PaymentStatus(key), "UNKNOWN");
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM ledger_entries"), 0);
+  EXPECT_EQ(Text("SELECT outcome FROM payment_attempts"), "UNKNOWN");
+
+  // The retry tier's next attempt looks up (the sim applied the confirm) and never confirms again.
+  auto retry = Run(ConfirmMessage(key, "order-to-0001", 7000, 1));
+  ASSERT_TRUE(retry.ok()) << retry.error().ToString();
+  EXPECT_EQ(PaymentStatus(key), "DONE");
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM payment_attempts WHERE kind = 'CONFIRM'"), 1);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM payment_attempts WHERE kind = 'LOOKUP'"), 1);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM finance_transactions WHERE type = 'INCOME'"), 1);
+  EXPECT_EQ(client().Ledger()["confirms"].size(), 1u);
+  ExpectLedgerBalanced();
+}
+
+TEST_F(ConfirmStageTest, AmountMismatchCancelsAndAlertsWithoutApprovalEffects) {
+  Order("order-mm-0001", 15000);
+  const std::string key = client().Paid("order-mm-0001", 100);  // a tampered payment window
+  auto out = Run(VerifyMessage(key, "order-mm-0001"));
+  ASSERT_TRUE(out.ok()) << out.error().ToString();
+  ASSERT_EQ(out->size(), 2u);
+  EXPECT_EQ((*out)[0].type, "payment.cancel");
+  EXPECT_EQ((*out)[0].routing_key, "cancel-retry");
+  EXPECT_EQ((*out)[0].body["origin"], "AUTO");
+  EXPECT_FALSE((*out)[0].body.contains("cancelAmount"));  // in full
+  EXPECT_EQ((*out)[0].body["idempotencyKey"], "paypipe-auto-cancel:toss:" + key);
+  EXPECT_EQ((*out)[1].type, "alert.slack");
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM ledger_entries"), 0);
+  EXPECT_EQ(Text("SELECT status FROM invoices WHERE order_id = 'order-mm-0001'"), "ISSUED");
+  EXPECT_EQ(Text("SELECT status FROM orders WHERE order_id = 'order-mm-0001'"), "CREATED");
+  EXPECT_EQ(Text("SELECT failure_code FROM payments WHERE payment_key = ?", {key}),
+            "PAYMENT_AMOUNT_MISMATCH");
+}
+
+TEST_F(ConfirmStageTest, ConfirmForAnotherAmountIsRefusedWithoutCallingThePg) {
+  Order("order-rf-0001", 15000);
+  const std::string key = client().Session("order-rf-0001", 100);
+  auto out = Run(ConfirmMessage(key, "order-rf-0001", 100));
+  ASSERT_TRUE(out.ok()) << out.error().ToString();
+  ASSERT_EQ(out->size(), 1u);
+  EXPECT_EQ((*out)[0].type, "alert.slack");
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM payment_attempts"), 0);
+  EXPECT_EQ(SimStatus(key), "IN_PROGRESS");
+}
+
+TEST_F(ConfirmStageTest, CanceledSeenBeforeDoneEndsCanceledWithBothPostings) {
+  Order("order-oo-0001", 9000);
+  const std::string key = client().Paid("order-oo-0001", 9000);
+  auto cancel = client().Toss("POST", "/v1/payments/" + key + "/cancel",
+                              {{"cancelReason", "customer"}}, {{"Idempotency-Key", "c-oo-1"}});
+  ASSERT_EQ(cancel.status, 200) << cancel.body;
+  // The CANCELED webhook's verify arrives first, then the late DONE's verify and the confirm.
+  ASSERT_TRUE(Run(VerifyMessage(key, "order-oo-0001")).ok());
+  ASSERT_TRUE(Run(VerifyMessage(key, "order-oo-0001")).ok());
+  auto late = Run(ConfirmMessage(key, "order-oo-0001", 9000, 1));
+  ASSERT_TRUE(late.ok()) << late.error().ToString();
+  EXPECT_EQ(PaymentStatus(key), "CANCELED");
+  EXPECT_EQ(SimStatus(key), "CANCELED");
+  EXPECT_EQ(Text("SELECT status FROM orders WHERE order_id = 'order-oo-0001'"), "CANCELED");
+  EXPECT_EQ(Text("SELECT status FROM invoices WHERE order_id = 'order-oo-0001'"), "REFUNDED");
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM finance_transactions WHERE type = 'INCOME'"), 1);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM finance_transactions WHERE type = 'OUTCOME'"), 1);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM payment_cancels WHERE origin = 'PG'"), 1);
+  ExpectLedgerBalanced();
+}
+
+TEST_F(ConfirmStageTest, EveryPaymentEndsAsTheSimsTruthLedgerSays) {
+  client().Control("PUT", "/faults/endpoints/toss.*",
+                   {{"faults",
+                     {{{"error", "PROVIDER_ERROR"}, {"probability", 0.2}},
+                      {{"timeout", "after_apply"}, {"probability", 0.1}}}},
+                    {"hold_ms", 2000}});
+  std::vector<std::string> keys;
+  for (int i = 0; i < 8; ++i) {
+    const std::string order = "order-mx-" + std::to_string(1000 + i);
+    Order(order, 1000 + i);
+    keys.push_back(client().Session(order, 1000 + i));
+    // Retry as the retry tier would, until the message is done.
+    for (int attempt = 0; attempt < 10; ++attempt) {
+      auto out = Run(ConfirmMessage(keys.back(), order, 1000 + i, attempt));
+      if (out.ok()) break;
+      ASSERT_EQ(out.error().kind, domain::ErrorKind::kTransient) << out.error().ToString();
+    }
+  }
+  for (const auto& key : keys) EXPECT_EQ(PaymentStatus(key), SimStatus(key)) << key;
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM finance_transactions WHERE type = 'INCOME'"),
+            Count("SELECT COUNT(*) FROM payments WHERE status = 'DONE'"));
+  ExpectLedgerBalanced();
+}
+
+}  // namespace
+}  // namespace paypipe::confirm::test

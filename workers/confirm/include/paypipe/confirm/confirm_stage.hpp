@@ -1,0 +1,51 @@
+#pragma once
+
+#include <string_view>
+#include <vector>
+
+#include "paypipe/pg/pg_client.hpp"
+#include "paypipe/runtime/stage.hpp"
+
+namespace paypipe::confirm {
+
+inline constexpr std::string_view kConfirmStageName = "confirm";
+
+// Error codes of this stage (Permanent unless said otherwise).
+inline constexpr std::string_view kOrderNotFound = "ORDER_NOT_FOUND";
+inline constexpr std::string_view kPgNotConfigured = "PG_NOT_CONFIGURED";
+inline constexpr std::string_view kPreparedMissing = "PREPARED_MISSING";
+
+// confirm: consumes payment.confirm (the storefront's success redirect) and payment.verify (a
+// webhook or the reconciler asking to look a payment up).
+//
+// Prepare (outside the transaction) reads the order and the payment, calls the PG and records
+// every call in payment_attempts in its own statement:
+// - payment.confirm of a Toss payment: POST /v1/payments/confirm with the Idempotency-Key
+//   ConfirmIdempotencyKey(provider, paymentKey). A redelivery (x-attempt > 0) or a payment held
+//   as UNKNOWN looks the payment up first and confirms again (same key, which Toss replays) only
+//   when the PG still holds it IN_PROGRESS;
+// - PortOne payments (already paid when we hear of them) and payment.verify: a look-up;
+// - a confirm whose amount differs from the order's is refused without calling the PG;
+// - an unknown outcome (timeout after sending, UNKNOWN_PAYMENT_ERROR) marks the payment UNKNOWN
+//   (own statement) and fails Transient: the retry tier's next attempt looks it up;
+// - transient failures fail Transient, declines reach Handle, already-processed looks up.
+// Handle (in the transaction) applies the PG's answer through the domain rules: payment row,
+// order, invoice, subscription, balanced ledger postings; an amount mismatch gets no approval
+// effects but a payment.cancel (origin AUTO) and an alert.slack. Stateless; thread-safe.
+class ConfirmStage final : public runtime::Stage {
+ public:
+  explicit ConfirmStage(pg::PgSettings settings) : settings_(std::move(settings)) {}
+
+  [[nodiscard]] std::string_view Name() const override { return kConfirmStageName; }
+  [[nodiscard]] std::vector<runtime::MessageTypeSpec> AcceptedTypes() const override;
+  [[nodiscard]] bool HasPrepare() const override { return true; }
+  [[nodiscard]] domain::Result<nlohmann::json> Prepare(
+      const runtime::Envelope& message, runtime::PrepareContext& context) const override;
+  [[nodiscard]] domain::Result<std::vector<runtime::OutgoingMessage>> Handle(
+      const runtime::Envelope& message, runtime::UnitOfWork& work) const override;
+
+ private:
+  const pg::PgSettings settings_;
+};
+
+}  // namespace paypipe::confirm

@@ -1,0 +1,366 @@
+// Handle: applies what Prepare learned from the PG, inside the unit of work. Every rule is the
+// domain's; this file reads rows, asks the rules, writes what they decide.
+#include <chrono>
+
+#include "paypipe/domain/amount_check.hpp"
+#include "paypipe/domain/billing_rules.hpp"
+#include "paypipe/domain/ledger.hpp"
+#include "paypipe/domain/payment_state.hpp"
+#include "paypipe/infra/db/connection.hpp"
+#include "paypipe/messages/payment_cancel.hpp"
+#include "paypipe/pg/pg_mapping.hpp"
+#include "paypipe/pg/pg_messages.hpp"
+#include "sql_time.hpp"
+#include "target.hpp"
+
+namespace paypipe::confirm {
+
+namespace {
+
+using domain::Money;
+using domain::PaymentStatus;
+using infra::db::Transaction;
+using nlohmann::json;
+using Messages = std::vector<runtime::OutgoingMessage>;
+
+struct OrderRow {
+  std::string order_id;
+  std::string partner_id;
+  Money amount;
+  std::string status;
+  std::optional<std::int64_t> subscription_id;
+};
+
+domain::Result<std::optional<OrderRow>> LockOrder(Transaction& db, const std::string& order_id) {
+  auto rows = db.Query(
+      "SELECT order_id, partner_id, amount, status, subscription_id FROM orders "
+      "WHERE order_id = ? FOR UPDATE",
+      {order_id});
+  if (!rows.ok()) return rows.error();
+  if (rows->empty()) return std::optional<OrderRow>();
+  const auto& row = rows->front();
+  return std::optional<OrderRow>(OrderRow{row.String("order_id"), row.String("partner_id"),
+                                          Money::Krw(row.Int64("amount")), row.String("status"),
+                                          row.OptionalInt64("subscription_id")});
+}
+
+domain::Status Check(const domain::Result<std::uint64_t>& done) {
+  if (!done.ok()) return done.error();
+  return domain::Ok();
+}
+
+domain::Status SetOrderStatus(Transaction& db, const std::string& order_id, const char* status,
+                              const char* only_from) {
+  return Check(db.Execute("UPDATE orders SET status = ? WHERE order_id = ? AND status = ?",
+                          {status, order_id, only_from}));
+}
+
+domain::Status WritePosting(Transaction& db, const domain::Posting& posting) {
+  PAYPIPE_RETURN_IF_ERROR(domain::CheckBalanced(posting));
+  for (std::size_t i = 0; i < posting.lines.size(); ++i) {
+    const auto& line = posting.lines[i];
+    PAYPIPE_RETURN_IF_ERROR(Check(db.Execute(
+        "INSERT INTO ledger_entries (transaction_id, line_no, kind, account_code, account_type, "
+        "side, amount, partner_id, order_id, payment_id, payment_cancel_id, business_date) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        {posting.transaction_id, static_cast<std::int64_t>(i + 1), domain::ToString(posting.kind),
+         line.account.code, domain::ToString(line.account.type), domain::ToString(line.side()),
+         line.amount(), posting.partner_id, posting.order_id, posting.payment_id,
+         posting.payment_cancel_id, SqlDate(posting.business_date)})));
+  }
+  return domain::Ok();
+}
+
+// Invoice and subscription of a newly approved payment.
+domain::Status ApplyApproval(Transaction& db, const OrderRow& order, Money paid,
+                             domain::Instant approved_at) {
+  auto invoices = db.Query(
+      "SELECT id, status, amount, refunded_amount FROM invoices WHERE order_id = ? FOR UPDATE",
+      {order.order_id});
+  if (!invoices.ok()) return invoices.error();
+  if (!invoices->empty()) {
+    const auto& row = invoices->front();
+    auto status = domain::ParseInvoiceStatus(row.String("status"));
+    if (!status.ok()) return status.error();
+    auto update = domain::InvoiceOnPaymentApproved(
+        {*status, Money::Krw(row.Int64("amount")), Money::Krw(row.Int64("refunded_amount"))}, paid);
+    if (!update.ok()) return update.error();
+    if (update->verdict == domain::Verdict::kApply) {
+      PAYPIPE_RETURN_IF_ERROR(Check(db.Execute(
+          "UPDATE invoices SET status = ?, paid_at = ? WHERE id = ?",
+          {domain::ToString(update->after.status), SqlDateTime(approved_at), row.Int64("id")})));
+    }
+  }
+  if (!order.subscription_id) return domain::Ok();
+  auto subscriptions = db.Query("SELECT status, cycle FROM subscriptions WHERE id = ? FOR UPDATE",
+                                {*order.subscription_id});
+  if (!subscriptions.ok()) return subscriptions.error();
+  if (subscriptions->empty()) return domain::Ok();
+  const auto& row = subscriptions->front();
+  domain::Subscription subscription;
+  auto status = domain::ParseSubscriptionStatus(row.String("status"));
+  if (!status.ok()) return status.error();
+  auto cycle = domain::ParseBillingCycle(row.String("cycle"));
+  if (!cycle.ok()) return cycle.error();
+  subscription.status = *status;
+  subscription.cycle = *cycle;
+  auto update = domain::SubscriptionOnFirstPayment(subscription, approved_at);
+  if (!update.ok()) return update.error();
+  if (update->verdict != domain::Verdict::kApply) return domain::Ok();
+  const auto& after = update->after;
+  auto date = [](const std::optional<std::chrono::year_month_day>& d) {
+    return d ? std::optional<std::string>(SqlDate(*d)) : std::nullopt;
+  };
+  return Check(db.Execute(
+      "UPDATE subscriptions SET status = ?, current_period_start = ?, current_period_end = ?, "
+      "next_billing_date = ?, last_charged_at = ? WHERE id = ?",
+      {domain::ToString(after.status), date(after.current_period_start),
+       date(after.current_period_end), date(after.next_billing_date), SqlDateTime(approved_at),
+       *order.subscription_id}));
+}
+
+// A cancel the PG reports that we did not record (origin PG): its row, its reversing posting,
+// the invoice's refunded total and the order's status.
+domain::Status ApplyRefund(Transaction& db, const OrderRow& order, std::int64_t payment_id,
+                           const pg::PgPayment& pg_payment,
+                           const domain::PaymentTransition& transition) {
+  const auto& observed = pg_payment.observed;
+  const std::optional<domain::ObservedCancel> last =
+      observed.cancels.empty() ? std::nullopt : std::optional(observed.cancels.back());
+  const domain::Instant canceled_at = transition.canceled_at.value_or(
+      last && last->canceled_at ? *last->canceled_at
+                                : observed.approved_at.value_or(domain::Instant{}));
+  const auto business_date = domain::KstDate(canceled_at);
+  PAYPIPE_RETURN_IF_ERROR(Check(db.Execute(
+      "INSERT INTO payment_cancels (payment_id, partner_id, origin, reason, canceled_amount, "
+      "status, pg_transaction_key, canceled_at, business_date) "
+      "VALUES (?, ?, 'PG', 'canceled at the PG', ?, 'SUCCEEDED', ?, ?, ?)",
+      {payment_id, order.partner_id, transition.refunded,
+       last && !last->transaction_key.empty() ? std::optional(last->transaction_key.substr(0, 64))
+                                              : std::nullopt,
+       SqlDateTime(canceled_at), SqlDate(business_date)})));
+  auto cancel_id = db.LastInsertId();
+  if (!cancel_id.ok()) return cancel_id.error();
+  auto posting =
+      domain::CancelPosting({payment_id, *cancel_id, domain::PartnerId(order.partner_id),
+                             domain::OrderId(order.order_id), transition.refunded, business_date});
+  if (!posting.ok()) return posting.error();
+  PAYPIPE_RETURN_IF_ERROR(WritePosting(db, *posting));
+
+  auto refunded_total = observed.total.Minus(transition.balance_after);
+  if (!refunded_total.ok()) return refunded_total.error();
+  auto invoices = db.Query(
+      "SELECT id, status, amount, refunded_amount FROM invoices WHERE order_id = ? FOR UPDATE",
+      {order.order_id});
+  if (!invoices.ok()) return invoices.error();
+  if (!invoices->empty()) {
+    const auto& row = invoices->front();
+    auto status = domain::ParseInvoiceStatus(row.String("status"));
+    if (!status.ok()) return status.error();
+    auto update = domain::InvoiceOnRefundedTotal(
+        {*status, Money::Krw(row.Int64("amount")), Money::Krw(row.Int64("refunded_amount"))},
+        *refunded_total);
+    if (!update.ok()) return update.error();
+    if (update->verdict == domain::Verdict::kApply) {
+      PAYPIPE_RETURN_IF_ERROR(Check(db.Execute(
+          "UPDATE invoices SET status = ?, refunded_amount = ?, refunded_at = ? WHERE id = ?",
+          {domain::ToString(update->after.status), update->after.refunded, SqlDateTime(canceled_at),
+           row.Int64("id")})));
+    }
+  }
+  const char* order_status = transition.balance_after.IsZero() ? "CANCELED" : "PARTIAL_CANCELED";
+  return Check(db.Execute(
+      "UPDATE orders SET status = ? WHERE order_id = ? AND status IN ('CREATED', 'PAID', "
+      "'PARTIAL_CANCELED')",
+      {order_status, order.order_id}));
+}
+
+Messages MismatchMessages(const runtime::Envelope& message, const Target& target,
+                          const OrderRow& order, const domain::AmountCheck& check) {
+  const domain::Error error = domain::AmountMismatchError(check);
+  pg::SlackAlert alert;
+  alert.severity = "critical";
+  alert.title = "Payment amount differs from its order";
+  alert.text = error.message;
+  alert.dedupe_key = "amount-mismatch:" + target.payment_key;
+  alert.fields = {{"orderId", order.order_id},
+                  {"paymentKey", target.payment_key},
+                  {"provider", messages::ToString(target.provider)},
+                  {"expected", check.expected.krw()},
+                  {"actual", check.actual.krw()},
+                  {"messageId", message.message_id.str()}};
+  Messages out;
+  if (check.action == domain::AmountAction::kCancelAndAlert) {
+    messages::PaymentCancel cancel;
+    cancel.provider = target.provider;
+    cancel.payment_key = domain::PaymentKey(target.payment_key);
+    cancel.cancel_reason = "amount differs from the order";
+    cancel.idempotency_key =
+        domain::IdempotencyKey(pg::AutoCancelIdempotencyKey(target.provider, target.payment_key));
+    cancel.origin = messages::CancelOrigin::kAuto;
+    out.push_back(messages::ToOutgoing(cancel, order.order_id));
+    alert.text += "; the payment is being canceled in full";
+  }
+  out.push_back(pg::ToOutgoing(alert));
+  return out;
+}
+
+struct StoredRow {
+  std::int64_t id = 0;
+  domain::StoredPayment payment;
+};
+
+domain::Result<std::optional<StoredRow>> LockPayment(Transaction& db, const Target& target) {
+  auto rows = db.Query(
+      "SELECT id, status, total_amount, balance_amount, approved_at FROM payments "
+      "WHERE payment_key = ? AND provider = ? FOR UPDATE",
+      {target.payment_key, messages::ToString(target.provider)});
+  if (!rows.ok()) return rows.error();
+  if (rows->empty()) return std::optional<StoredRow>();
+  const auto& row = rows->front();
+  auto status = domain::ParsePaymentStatus(row.String("status"));
+  if (!status.ok()) return status.error();
+  const auto approved = row.OptionalString("approved_at");
+  return std::optional<StoredRow>(StoredRow{
+      row.Int64("id"),
+      {*status, Money::Krw(row.Int64("total_amount")), Money::Krw(row.Int64("balance_amount")),
+       approved ? ParseSqlDateTime(*approved) : std::nullopt}});
+}
+
+// Writes the payment row in the state `to` (insert or update); returns its id.
+domain::Result<std::int64_t> WritePayment(Transaction& db, const Target& target,
+                                          const OrderRow& order, const pg::PgPayment& pg_payment,
+                                          const domain::PaymentTransition& change,
+                                          const std::optional<std::string>& failure_code,
+                                          const std::optional<std::string>& failure_message) {
+  const auto& observed = pg_payment.observed;
+  const auto business_date = change.approved_at
+                                 ? std::optional(SqlDate(domain::KstDate(*change.approved_at)))
+                                 : std::nullopt;
+  auto text = [](const std::string& s, std::size_t max) {
+    return s.empty() ? std::optional<std::string>() : std::optional(s.substr(0, max));
+  };
+  auto written = db.Execute(
+      "INSERT INTO payments (provider, payment_key, order_id, partner_id, payment_type, method, "
+      "status, total_amount, balance_amount, last_transaction_key, approved_at, canceled_at, "
+      "business_date, failure_code, failure_message, pg_snapshot, last_verified_at) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, CURRENT_TIMESTAMP(6)) "
+      "ON DUPLICATE KEY UPDATE id = LAST_INSERT_ID(id), payment_type = VALUES(payment_type), "
+      "method = VALUES(method), status = VALUES(status), total_amount = VALUES(total_amount), "
+      "balance_amount = VALUES(balance_amount), "
+      "last_transaction_key = VALUES(last_transaction_key), approved_at = VALUES(approved_at), "
+      "canceled_at = VALUES(canceled_at), business_date = VALUES(business_date), "
+      "failure_code = VALUES(failure_code), failure_message = VALUES(failure_message), "
+      "pg_snapshot = VALUES(pg_snapshot), last_verified_at = VALUES(last_verified_at)",
+      {messages::ToString(target.provider), target.payment_key, order.order_id, order.partner_id,
+       text(pg_payment.payment_type, 16), text(pg_payment.method, 64), domain::ToString(change.to),
+       observed.total, change.balance_after, text(pg_payment.last_transaction_key, 64),
+       SqlDateTime(change.approved_at), SqlDateTime(change.canceled_at), business_date,
+       failure_code, failure_message, pg::ToJson(pg_payment).dump()});
+  if (!written.ok()) return written.error();
+  return db.LastInsertId();
+}
+
+domain::Result<Messages> ApplyObserved(Transaction& db, const runtime::Envelope& message,
+                                       const Target& target, const OrderRow& order,
+                                       const pg::PgPayment& pg_payment) {
+  auto stored = LockPayment(db, target);
+  if (!stored.ok()) return stored.error();
+  domain::PaymentTransition change;
+  if (!stored->has_value()) {
+    auto first = domain::FirstPaymentObservation(pg_payment.observed);
+    if (!first.ok()) return first.error();
+    change = *first;
+  } else {
+    auto decision = domain::DecidePaymentUpdate((*stored)->payment, pg_payment.observed);
+    if (!decision.ok()) return decision.error();
+    if (decision->verdict != domain::Verdict::kApply) return Messages{};
+    change = decision->transition;
+  }
+
+  // Money on a payment whose amount is not the order's: record what the PG holds, no approval
+  // effects, cancel it and alert.
+  const auto check = domain::CheckPgPayment(order.amount, pg_payment.observed);
+  if (check.action != domain::AmountAction::kProceed) {
+    const auto error = domain::AmountMismatchError(check);
+    auto id = WritePayment(db, target, order, pg_payment, change, error.code,
+                           error.message.substr(0, 512));
+    if (!id.ok()) return id.error();
+    return MismatchMessages(message, target, order, check);
+  }
+
+  auto payment_id = WritePayment(db, target, order, pg_payment, change, pg_payment.failure_code,
+                                 pg_payment.failure_message);
+  if (!payment_id.ok()) return payment_id.error();
+  if (change.captured > Money::Zero()) {
+    const domain::Instant approved_at = change.approved_at.value_or(domain::Instant{});
+    auto posting = domain::CapturePosting({*payment_id, domain::PartnerId(order.partner_id),
+                                           domain::OrderId(order.order_id), change.captured,
+                                           domain::KstDate(approved_at)});
+    if (!posting.ok()) return posting.error();
+    PAYPIPE_RETURN_IF_ERROR(WritePosting(db, *posting));
+    PAYPIPE_RETURN_IF_ERROR(Check(db.Execute(
+        "UPDATE orders SET status = 'PAID', paid_at = ? WHERE order_id = ? AND status = 'CREATED'",
+        {SqlDateTime(approved_at), order.order_id})));
+    PAYPIPE_RETURN_IF_ERROR(ApplyApproval(db, order, change.captured, approved_at));
+  }
+  if (change.refunded > Money::Zero()) {
+    PAYPIPE_RETURN_IF_ERROR(ApplyRefund(db, order, *payment_id, pg_payment, change));
+  }
+  switch (change.to) {
+    case PaymentStatus::kAborted:
+    case PaymentStatus::kFailed:
+      PAYPIPE_RETURN_IF_ERROR(SetOrderStatus(db, order.order_id, "FAILED", "CREATED"));
+      break;
+    case PaymentStatus::kExpired:
+      PAYPIPE_RETURN_IF_ERROR(SetOrderStatus(db, order.order_id, "EXPIRED", "CREATED"));
+      break;
+    default:
+      break;
+  }
+  return Messages{};
+}
+
+// A final refusal of our confirm: the payment failed, nothing was captured.
+domain::Result<Messages> ApplyDeclined(Transaction& db, const Target& target, const OrderRow& order,
+                                       const json& prepared) {
+  const char* status = target.provider == messages::Provider::kToss ? "ABORTED" : "FAILED";
+  PAYPIPE_RETURN_IF_ERROR(Check(db.Execute(
+      "INSERT INTO payments (provider, payment_key, order_id, partner_id, status, total_amount, "
+      "balance_amount, failure_code, failure_message) VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?) "
+      "ON DUPLICATE KEY UPDATE failure_code = VALUES(failure_code), "
+      "failure_message = VALUES(failure_message), "
+      "status = IF(status IN ('READY', 'IN_PROGRESS', 'UNKNOWN'), VALUES(status), status)",
+      {messages::ToString(target.provider), target.payment_key, order.order_id, order.partner_id,
+       status, order.amount, prepared.value("failure_code", ""),
+       prepared.value("failure_message", "")})));
+  PAYPIPE_RETURN_IF_ERROR(SetOrderStatus(db, order.order_id, "FAILED", "CREATED"));
+  return Messages{};
+}
+
+}  // namespace
+
+domain::Result<Messages> ApplyPrepared(const runtime::Envelope& message, const Target& target,
+                                       runtime::UnitOfWork& work) {
+  Transaction& db = work.Db();
+  const json& prepared = message.prepared;
+  const std::string op = prepared.value("op", "");
+  const std::string order_id = prepared.value("orderId", target.order_id);
+  auto order = LockOrder(db, order_id);
+  if (!order.ok()) return order.error();
+  if (!order->has_value()) {
+    return domain::Error::Permanent(std::string("ORDER_NOT_FOUND"),
+                                    "no order " + order_id + " for payment " + target.payment_key);
+  }
+  if (op == kRefused) {
+    const auto check = domain::CheckConfirmRequest((*order)->amount,
+                                                   target.requested_amount.value_or(Money::Zero()));
+    return MismatchMessages(message, target, **order, check);
+  }
+  if (op == kDeclined) return ApplyDeclined(db, target, **order, prepared);
+  auto pg_payment = pg::PgPaymentFromJson(prepared.value("payment", json()));
+  if (!pg_payment.ok()) return pg_payment.error();
+  return ApplyObserved(db, message, target, **order, *pg_payment);
+}
+
+}  // namespace paypipe::confirm

@@ -1,0 +1,36 @@
+#pragma once
+
+// What one confirm-stage message is about, and what Prepare hands to Handle.
+
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+
+#include "paypipe/domain/money.hpp"
+#include "paypipe/domain/result.hpp"
+#include "paypipe/messages/fields.hpp"
+#include "paypipe/runtime/envelope.hpp"
+#include "paypipe/runtime/stage.hpp"
+
+namespace paypipe::confirm {
+
+struct Target {
+  messages::Provider provider = messages::Provider::kToss;
+  std::string payment_key;
+  std::string order_id;                           // empty: learn it from the PG
+  std::optional<domain::Money> requested_amount;  // payment.confirm only
+  bool confirm = false;                           // payment.confirm (else payment.verify)
+};
+
+[[nodiscard]] domain::Result<Target> TargetOf(const runtime::Envelope& message);
+
+// message.prepared: {"op": "observed"|"declined"|"refused", "orderId", "payment"?: PgPayment,
+// "failure_code"?, "failure_message"?}
+inline constexpr const char* kObserved = "observed";
+inline constexpr const char* kDeclined = "declined";
+inline constexpr const char* kRefused = "refused";
+
+[[nodiscard]] domain::Result<std::vector<runtime::OutgoingMessage>> ApplyPrepared(
+    const runtime::Envelope& message, const Target& target, runtime::UnitOfWork& work);
+
+}  // namespace paypipe::confirm
