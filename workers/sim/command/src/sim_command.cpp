@@ -144,10 +144,11 @@ int SimCommand::Serve(const cli::CommandContext& context) {
     return cli::kExitFailure;
   }
   const std::string url = (*server)->base_url();
+  // stdout first: whoever waits for the port file may read the announcement at once.
+  context.out << nlohmann::json{{"listening", url}}.dump() << std::endl;
   if (!port_file_.empty()) {
     std::ofstream(port_file_) << (*server)->port() << "\n";
   }
-  context.out << nlohmann::json{{"listening", url}}.dump() << std::endl;
   context.logger.Info("sim listening", {{"url", url}, {"seed", seed_}});
 
   std::mutex mutex;
