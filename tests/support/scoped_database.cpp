@@ -47,6 +47,20 @@ void ExecuteOrThrow(infra::db::Connection& connection, const std::string& sql) {
 
 }  // namespace
 
+void RestartDatabase() {
+  const char* script = std::getenv("TEST_SERVICES_SCRIPT");
+  if (script == nullptr || *script == '\0') {
+    throw std::runtime_error(
+        "TEST_SERVICES_SCRIPT is not set: run scripts/services.sh start and eval \"$(scripts/"
+        "services.sh env)\"");
+  }
+  const std::string line = "'" + std::string(script) + "' restart mariadb >&2";
+  const int status = std::system(line.c_str());
+  if (status != 0) {
+    throw std::runtime_error("`" + line + "` failed with status " + std::to_string(status));
+  }
+}
+
 infra::db::MysqlUrl ServerUrl() {
   const char* value = std::getenv("TEST_MYSQL_URL");
   if (value == nullptr || *value == '\0') {

@@ -1,7 +1,7 @@
 // The stage runtime against real RabbitMQ and MariaDB, with the test-echo stage.
 #include <set>
 
-#include "runtime_fixture.hpp"
+#include "paypipe/testing/runtime_fixture.hpp"
 
 namespace paypipe::runtime::test {
 namespace {

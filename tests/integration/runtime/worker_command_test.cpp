@@ -3,8 +3,8 @@
 
 #include "paypipe/infra/http_client/client.hpp"
 #include "paypipe/testing/process.hpp"
+#include "paypipe/testing/runtime_fixture.hpp"
 #include "paypipe/testing/tcp_proxy.hpp"
-#include "runtime_fixture.hpp"
 
 namespace paypipe::runtime::test {
 namespace {
