@@ -5,6 +5,7 @@
 #include "paypipe/cli/config_check_command.hpp"
 #include "paypipe/cli/migrate/migrate_commands.hpp"
 #include "paypipe/cli/topology/topology_commands.hpp"
+#include "paypipe/demo/demo_command.hpp"
 #include "paypipe/gateway/gateway_command.hpp"
 #include "paypipe/sim/sim_command.hpp"
 
@@ -17,6 +18,8 @@ void RegisterCommands(CommandRegistry& registry, const infra::config::Catalog& c
   topology::RegisterTopologyCommands(registry);
   registry.Add(std::make_unique<sim::SimCommand>());
   registry.Add(std::make_unique<gateway::GatewayCommand>());
+  registry.DescribeGroup("demo", "The README's demo (scripts/demo.sh)");
+  registry.Add(std::make_unique<demo::DemoDriveCommand>());
 }
 
 }  // namespace paypipe::cli
