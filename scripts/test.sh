@@ -6,9 +6,9 @@
 #   scripts/test.sh              # everything
 #   scripts/test.sh -L unit      # extra arguments go to ctest (e.g. a label or -R regex)
 #
-# Settings: PAYPIPE_TEST_PRESET (ci), PAYPIPE_TEST_JOBS (2), and the SVC_* ports of
-# scripts/services.sh (defaults here: amqp 5782, management 15782, dist 25782, epmd 4382,
-# mysql 3382).
+# Settings: PAYPIPE_TEST_PRESET (ci), PAYPIPE_TEST_JOBS (2), and TEST_SVC_DIR plus
+# TEST_SVC_{AMQP,MGMT,DIST,EPMD,MYSQL}_PORT for its servers (defaults: .local/test-services,
+# 5782, 15782, 25782, 4382, 3382).
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -26,12 +26,14 @@ stamp "building (preset $preset)"
 cmake --preset "$preset" >/dev/null
 cmake --build --preset "$preset" -j "$jobs"
 
-export SVC_DIR=${SVC_DIR:-$root/.local/test-services}
-export SVC_AMQP_PORT=${SVC_AMQP_PORT:-5782}
-export SVC_MGMT_PORT=${SVC_MGMT_PORT:-15782}
-export SVC_DIST_PORT=${SVC_DIST_PORT:-25782}
-export SVC_EPMD_PORT=${SVC_EPMD_PORT:-4382}
-export SVC_MYSQL_PORT=${SVC_MYSQL_PORT:-3382}
+# Its own servers, whatever SVC_* a shell may carry from `eval "$(scripts/services.sh env)"`
+# (those name a development copy, which the disruptive tests would restart).
+export SVC_DIR=${TEST_SVC_DIR:-$root/.local/test-services}
+export SVC_AMQP_PORT=${TEST_SVC_AMQP_PORT:-5782}
+export SVC_MGMT_PORT=${TEST_SVC_MGMT_PORT:-15782}
+export SVC_DIST_PORT=${TEST_SVC_DIST_PORT:-25782}
+export SVC_EPMD_PORT=${TEST_SVC_EPMD_PORT:-4382}
+export SVC_MYSQL_PORT=${TEST_SVC_MYSQL_PORT:-3382}
 
 started=()
 stop_started() {
