@@ -3,6 +3,7 @@
 #include <array>
 
 #include "parse_support.hpp"
+#include "paypipe/domain/ascii.hpp"
 #include "paypipe/infra/clock/clock.hpp"
 #include "paypipe/infra/crypto/crypto.hpp"
 #include "paypipe/messages/fields.hpp"
@@ -20,20 +21,6 @@ constexpr std::array<std::pair<WebhookFormat, std::string_view>, 3> kFormatNames
 }};
 
 constexpr TextRule kWebhookIdRule{1, 256, Charset::kVisibleAscii};
-
-bool StartsWithIgnoreCase(std::string_view text, std::string_view prefix) {
-  if (text.size() < prefix.size()) return false;
-  for (std::size_t i = 0; i < prefix.size(); ++i) {
-    char c = text[i];
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    if (c != prefix[i]) return false;
-  }
-  return true;
-}
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && StartsWithIgnoreCase(a, b);
-}
 
 // A string member that may be empty (but must be a string when present).
 Result<std::string> ReadAnyString(const nlohmann::json& body, std::string_view field) {
@@ -114,9 +101,11 @@ const char* ProviderName(WebhookFormat format) {
 }
 
 bool IsKeptWebhookHeader(std::string_view name) {
-  return EqualsIgnoreCase(name, "content-type") || EqualsIgnoreCase(name, "user-agent") ||
-         EqualsIgnoreCase(name, "x-forwarded-for") || StartsWithIgnoreCase(name, "webhook-") ||
-         StartsWithIgnoreCase(name, "tosspayments-");
+  return domain::EqualsIgnoringCase(name, "content-type") ||
+         domain::EqualsIgnoringCase(name, "user-agent") ||
+         domain::EqualsIgnoringCase(name, "x-forwarded-for") ||
+         domain::StartsWithIgnoringCase(name, "webhook-") ||
+         domain::StartsWithIgnoringCase(name, "tosspayments-");
 }
 
 runtime::MessageTypeSpec WebhookReceivedSpec() { return {std::string(kWebhookReceivedType), {1}}; }

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 #include <variant>
 
+#include "paypipe/domain/ascii.hpp"
 #include "paypipe/gateway/payment_store.hpp"
 #include "paypipe/gateway/requests.hpp"
 #include "paypipe/gateway/webhook_reader.hpp"
@@ -66,11 +67,6 @@ http::Response NotPublished(PublishResult result) {
   return ErrorResponse(
       503, kBrokerUnavailable,
       std::string("the broker did not store the message (") + ToString(result) + "); retry later");
-}
-
-bool StartsWithIgnoreCase(std::string_view text, std::string_view prefix) {
-  return text.size() >= prefix.size() &&
-         http::EqualsIgnoreCase(text.substr(0, prefix.size()), prefix);
 }
 
 std::string Trim(std::string_view text) {
@@ -213,7 +209,7 @@ class Gateway::Impl {
 
   [[nodiscard]] bool Authorized(const http::Request& request) const {
     const auto header = request.headers.Get("authorization");
-    if (!header || !StartsWithIgnoreCase(*header, "Bearer ")) return false;
+    if (!header || !domain::StartsWithIgnoringCase(*header, "Bearer ")) return false;
     const std::string token = Trim(header->substr(7));
     if (token.empty() || options_.api_token.empty()) return false;
     // Digests have one length whatever was sent, so the comparison's time reveals nothing.

@@ -4,6 +4,7 @@
 #include <charconv>
 #include <map>
 
+#include "paypipe/domain/ascii.hpp"
 #include "paypipe/sim/errors.hpp"
 #include "paypipe/sim/time_format.hpp"
 #include "util.hpp"
@@ -38,7 +39,7 @@ Response V1Refused(const std::string& message) {
 // Form fields or JSON members of a V1 request body, as strings.
 std::map<std::string, std::string> V1Params(const Request& request) {
   const auto type = request.headers.Get("Content-Type");
-  if (type && util::StartsWithIgnoreCase(*type, "application/json")) {
+  if (type && domain::StartsWithIgnoringCase(*type, "application/json")) {
     std::map<std::string, std::string> out;
     auto body = util::ParseObject(request.body);
     if (!body) return out;
@@ -125,7 +126,7 @@ bool PortOneV1Service::Authorized(const Request& request) {
   if (!header) header = request.headers.Get("X-ImpTokenHeader");
   if (!header) return false;
   std::string_view token = util::Trim(*header);
-  if (util::StartsWithIgnoreCase(token, "Bearer ")) token = util::Trim(token.substr(7));
+  if (domain::StartsWithIgnoringCase(token, "Bearer ")) token = util::Trim(token.substr(7));
   std::lock_guard lock(mutex_);
   auto it = tokens_.find(std::string(token));
   if (it == tokens_.end()) return false;
@@ -369,7 +370,7 @@ Call PortOneV2Service::Route(const Request& request, std::string_view path) {
 
   const auto header = request.headers.Get("Authorization");
   std::string secret;
-  if (header && util::StartsWithIgnoreCase(util::Trim(*header), "PortOne ")) {
+  if (header && domain::StartsWithIgnoringCase(util::Trim(*header), "PortOne ")) {
     secret = std::string(util::Trim(util::Trim(*header).substr(8)));
   }
   if (secret.empty() || std::find(config_.api_secrets.begin(), config_.api_secrets.end(), secret) ==

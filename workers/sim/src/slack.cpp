@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 
+#include "paypipe/domain/ascii.hpp"
 #include "paypipe/sim/errors.hpp"
 #include "util.hpp"
 
@@ -111,7 +112,7 @@ Response SlackReceiver::Accept(const std::string& path, const Request& request) 
   std::string_view raw = request.body;
   std::string form_payload;
   const auto type = request.headers.Get("Content-Type");
-  if (type && util::StartsWithIgnoreCase(*type, "application/x-www-form-urlencoded")) {
+  if (type && domain::StartsWithIgnoringCase(*type, "application/x-www-form-urlencoded")) {
     auto form = util::ParseForm(request.body);
     form_payload = form["payload"];
     raw = form_payload;

@@ -4,6 +4,7 @@
 #include <array>
 #include <map>
 
+#include "paypipe/domain/ascii.hpp"
 #include "paypipe/infra/crypto/crypto.hpp"
 #include "paypipe/sim/errors.hpp"
 #include "paypipe/sim/time_format.hpp"
@@ -59,7 +60,7 @@ std::optional<Response> TossService::Authenticate(const Request& request,
   const auto header = request.headers.Get("Authorization");
   if (!header) return TossError("UNAUTHORIZED_KEY");
   const std::string_view value = util::Trim(*header);
-  if (!util::StartsWithIgnoreCase(value, "Basic ")) {
+  if (!domain::StartsWithIgnoringCase(value, "Basic ")) {
     return TossError("INCORRECT_BASIC_AUTH_FORMAT");
   }
   auto decoded = infra::crypto::Base64Decode(util::Trim(value.substr(6)));

@@ -2,6 +2,7 @@
 
 #include <cctype>
 
+#include "paypipe/domain/ascii.hpp"
 #include "paypipe/domain/percent_encoding.hpp"
 
 namespace paypipe::sim::util {
@@ -117,17 +118,6 @@ std::vector<std::string> SplitPath(std::string_view path) {
     path = path.substr(slash + 1);
   }
   return out;
-}
-
-bool StartsWithIgnoreCase(std::string_view text, std::string_view prefix) {
-  if (text.size() < prefix.size()) return false;
-  for (std::size_t i = 0; i < prefix.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(text[i])) !=
-        std::tolower(static_cast<unsigned char>(prefix[i]))) {
-      return false;
-    }
-  }
-  return true;
 }
 
 std::string_view Trim(std::string_view text) {

@@ -41,7 +41,6 @@ namespace paypipe::sim::util {
 // "/a/b/c" -> {"a", "b", "c"}; empty segments are dropped; segments are percent-decoded.
 [[nodiscard]] std::vector<std::string> SplitPath(std::string_view path);
 
-[[nodiscard]] bool StartsWithIgnoreCase(std::string_view text, std::string_view prefix);
 [[nodiscard]] std::string_view Trim(std::string_view text);
 
 // Round half up of amount / 11: the VAT inside a VAT-inclusive KRW amount (amount >= 0).

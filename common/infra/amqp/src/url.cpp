@@ -3,6 +3,7 @@
 #include <charconv>
 #include <optional>
 
+#include "paypipe/domain/ascii.hpp"
 #include "paypipe/domain/percent_encoding.hpp"
 #include "paypipe/infra/amqp/errors.hpp"
 
@@ -23,16 +24,6 @@ Error Invalid(std::string_view what) {
   return Error::Permanent(std::string(kErrUrlInvalid), "invalid AMQP URL: " + std::string(what));
 }
 
-bool StartsWithIgnoringCase(std::string_view text, std::string_view prefix) {
-  if (text.size() < prefix.size()) return false;
-  for (std::size_t i = 0; i < prefix.size(); ++i) {
-    char c = text[i];
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    if (c != prefix[i]) return false;
-  }
-  return true;
-}
-
 }  // namespace
 
 Result<AmqpUrl> AmqpUrl::Parse(std::string_view text) {
@@ -40,10 +31,11 @@ Result<AmqpUrl> AmqpUrl::Parse(std::string_view text) {
     const auto u = static_cast<unsigned char>(c);
     if (u <= 0x20 || u == 0x7F) return Fail(Invalid("contains whitespace or control characters"));
   }
-  if (StartsWithIgnoringCase(text, kTlsScheme)) {
+  if (domain::StartsWithIgnoringCase(text, kTlsScheme)) {
     return Fail(Invalid("amqps (TLS) is not supported"));
   }
-  if (!StartsWithIgnoringCase(text, kScheme)) return Fail(Invalid("must start with amqp://"));
+  if (!domain::StartsWithIgnoringCase(text, kScheme))
+    return Fail(Invalid("must start with amqp://"));
   std::string_view rest = text.substr(kScheme.size());
   if (rest.find_first_of("?#") != std::string_view::npos) {
     return Fail(Invalid("query parameters and fragments are not supported"));

@@ -3,6 +3,7 @@
 #include <charconv>
 #include <string>
 
+#include "paypipe/domain/ascii.hpp"
 #include "paypipe/domain/percent_encoding.hpp"
 #include "paypipe/infra/db/errors.hpp"
 
@@ -25,16 +26,6 @@ domain::Result<std::string> PercentDecode(std::string_view text, std::string_vie
   return *std::move(decoded);
 }
 
-bool StartsWithIgnoringCase(std::string_view text, std::string_view prefix) {
-  if (text.size() < prefix.size()) return false;
-  for (std::size_t i = 0; i < prefix.size(); ++i) {
-    char c = text[i];
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    if (c != prefix[i]) return false;
-  }
-  return true;
-}
-
 std::string HostForUrl(const std::string& host) {
   return host.find(':') != std::string::npos ? "[" + host + "]" : host;
 }
@@ -43,7 +34,7 @@ std::string HostForUrl(const std::string& host) {
 
 domain::Result<MysqlUrl> MysqlUrl::Parse(std::string_view text) {
   static constexpr std::string_view kScheme = "mysql://";
-  if (!StartsWithIgnoringCase(text, kScheme)) {
+  if (!domain::StartsWithIgnoringCase(text, kScheme)) {
     return Invalid("the scheme must be mysql://");
   }
   std::string_view rest = text.substr(kScheme.size());
