@@ -12,6 +12,7 @@
 #include <cstring>
 #include <stdexcept>
 #include <string_view>
+#include <thread>
 
 namespace paypipe::testing {
 namespace {
@@ -150,6 +151,9 @@ void TcpProxy::Relay(int client, int server) {
     if (open && fds[1].revents != 0) {
       const ssize_t got = recv(server, buffer.data(), buffer.size(), 0);
       if (got <= 0) break;
+      if (const auto delay = reply_delay_ms_.load(); delay > 0) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(delay));
+      }
       open = SendAll(client, buffer.data(), static_cast<std::size_t>(got));
     }
   }

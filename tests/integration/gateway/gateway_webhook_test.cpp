@@ -129,9 +129,16 @@ TEST_F(GatewayWebhookTest, AnUnroutableMessageIsNotAcknowledged) {
 
 TEST_F(GatewayWebhookTest, ConcurrentWebhooksShareConfirms) {
   // One publisher thread: whatever arrives during a confirm round trip must ride the next one.
+  // The broker's replies take 20 ms, as over a network, so that sharing does not depend on how
+  // busy this machine's cores are.
+  testing::TcpProxy proxy(amqp_url_.host, amqp_url_.port);
+  proxy.SetReplyDelay(std::chrono::milliseconds(20));
+  infra::amqp::AmqpUrl through_proxy = amqp_url_;
+  through_proxy.host = "127.0.0.1";
+  through_proxy.port = proxy.port();
   GatewayOptions options = Options();
   options.publishing.threads = 1;
-  StartGateway(std::move(options));
+  StartGateway(std::move(options), through_proxy);
   constexpr int kClients = 32;
   constexpr int kPerClient = 15;
   std::atomic<int> ok{0};

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -38,6 +39,9 @@ class TcpProxy {
   // An outage: while down, every relayed connection is cut (RST) and new ones are refused the
   // same way, as when the server is unreachable; SetDown(false) lets connections through again.
   void SetDown(bool down) { down_ = down; }
+  // Holds every server-to-client chunk this long before forwarding it: a slow network or a
+  // slow server, as seen by the client.
+  void SetReplyDelay(std::chrono::milliseconds delay) { reply_delay_ms_ = delay.count(); }
   // True once the armed fault has fired.
   [[nodiscard]] bool fired() const { return fired_.load(); }
 
@@ -52,6 +56,7 @@ class TcpProxy {
   std::uint16_t port_ = 0;
   std::atomic<bool> stopping_{false};
   std::atomic<bool> down_{false};
+  std::atomic<std::int64_t> reply_delay_ms_{0};
   std::atomic<bool> fired_{false};
   std::mutex mutex_;
   std::string needle_;
