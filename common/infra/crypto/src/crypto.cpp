@@ -37,11 +37,21 @@ std::string FormatUuid(std::array<std::uint8_t, 16> bytes, int version) {
   return out;
 }
 
+// SHA-256 through a digest fetched once: the one-shot SHA256() looks the algorithm up in the
+// provider registry on every call, which costs more than hashing a short input.
+void Sha256(std::string_view data, unsigned char (&digest)[SHA256_DIGEST_LENGTH]) {
+  static EVP_MD* const kSha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  if (kSha256 == nullptr ||
+      EVP_Digest(data.data(), data.size(), digest, nullptr, kSha256, nullptr) != 1) {
+    throw std::runtime_error("SHA-256 failed");
+  }
+}
+
 }  // namespace
 
 std::string Sha256Hex(std::string_view data) {
   unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest);
+  Sha256(data, digest);
   return HexEncode(std::string_view(reinterpret_cast<const char*>(digest), sizeof(digest)));
 }
 
@@ -142,7 +152,7 @@ std::string DeterministicUuid(std::string_view name_space, std::string_view name
   input.append(name_space).push_back('\n');
   input.append(name);
   unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(input.data()), input.size(), digest);
+  Sha256(input, digest);
   std::array<std::uint8_t, 16> bytes{};
   for (std::size_t i = 0; i < bytes.size(); ++i) bytes[i] = digest[i];
   return FormatUuid(bytes, 5);
