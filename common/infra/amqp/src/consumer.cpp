@@ -191,6 +191,14 @@ Status Consumer::Ack(const DeliveryTag& tag) {
       });
 }
 
+Status Consumer::AckThrough(const DeliveryTag& tag) {
+  return impl_->Settle(
+      tag, "basic.ack",
+      [](amqp_connection_state_t state, amqp_channel_t channel, std::uint64_t value) {
+        return amqp_basic_ack(state, channel, value, /*multiple=*/1);
+      });
+}
+
 Status Consumer::Nack(const DeliveryTag& tag, Requeue requeue) {
   const amqp_boolean_t requeue_flag = requeue == Requeue::kYes ? 1 : 0;
   return impl_->Settle(

@@ -64,6 +64,9 @@ class Consumer {
   // The broker may still refuse an ack it cannot match (406, closing the channel); that shows up
   // as an error from a later Next().
   [[nodiscard]] domain::Status Ack(const DeliveryTag& tag);
+  // Acknowledges every delivery of the tag's channel up to and including it in one frame
+  // (`multiple`). Only for a caller that has settled or is acking everything received before.
+  [[nodiscard]] domain::Status AckThrough(const DeliveryTag& tag);
   [[nodiscard]] domain::Status Nack(const DeliveryTag& tag, Requeue requeue);
   [[nodiscard]] domain::Status Reject(const DeliveryTag& tag, Requeue requeue);
 
