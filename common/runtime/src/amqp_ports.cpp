@@ -1,5 +1,7 @@
 #include "paypipe/runtime/amqp_ports.hpp"
 
+#include <algorithm>
+
 #include "paypipe/infra/amqp/errors.hpp"
 
 namespace paypipe::runtime {
@@ -73,7 +75,20 @@ domain::Status ForEachTag(std::span<const DeliveryTag> tags, Fn&& fn) {
 }  // namespace
 
 domain::Status AmqpDeliverySource::Ack(std::span<const DeliveryTag> tags) {
-  return ForEachTag(tags, [&](const infra::amqp::DeliveryTag& t) { return consumer_.Ack(t); });
+  // One multiple-ack per channel generation, through the highest tag (see the port's contract).
+  std::vector<DeliveryTag> highest;
+  for (const DeliveryTag& tag : tags) {
+    auto same = std::find_if(highest.begin(), highest.end(), [&](const DeliveryTag& h) {
+      return h.generation == tag.generation;
+    });
+    if (same == highest.end()) {
+      highest.push_back(tag);
+    } else if (tag.tag > same->tag) {
+      same->tag = tag.tag;
+    }
+  }
+  return ForEachTag(highest,
+                    [&](const infra::amqp::DeliveryTag& t) { return consumer_.AckThrough(t); });
 }
 
 domain::Status AmqpDeliverySource::Requeue(std::span<const DeliveryTag> tags) {

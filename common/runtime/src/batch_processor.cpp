@@ -274,6 +274,18 @@ Result<BatchProcessor::UnitResult> BatchProcessor::RunUnit(std::span<Item*> item
       records = std::move(inserted).value();
     }
 
+    const bool carries_marks = !carried_.marks.empty();
+    if (carries_marks) {
+      if (auto marked = ports.store.MarkPublished(carried_.marks); !marked.ok()) {
+        const Next next = on_db_error(marked.error());
+        if (next == Next::kRerun) {
+          stats_.transaction_reruns.fetch_add(1, std::memory_order_relaxed);
+          continue;
+        }
+        return finish(next, marked.error());
+      }
+    }
+
     if (auto committed = ports.store.Commit(); !committed.ok()) {
       const Error& error = committed.error();
       if (error.kind == ErrorKind::kRetryTransaction && !IsConnectionLoss(error)) {
@@ -290,6 +302,12 @@ Result<BatchProcessor::UnitResult> BatchProcessor::RunUnit(std::span<Item*> item
       ports.store.Rollback();
       stats_.unit_failures.fetch_add(1, std::memory_order_relaxed);
       return Error{error.kind, std::string(kDbCommitOutcomeUnknown), error.ToString()};
+    }
+    if (carries_marks) {
+      stats_.outbox_published.fetch_add(carried_.marks.size(), std::memory_order_relaxed);
+      carried_.marks.clear();
+      faults_.Hit(FaultPoint::kAfterMarkBeforeAck);
+      PAYPIPE_RETURN_IF_ERROR(AckCarried(ports));
     }
     faults_.Hit(FaultPoint::kAfterCommitBeforePublish);
 
@@ -309,7 +327,38 @@ Result<BatchProcessor::UnitResult> BatchProcessor::RunUnit(std::span<Item*> item
   }
 }
 
+Status BatchProcessor::Ack(std::vector<DeliveryTag> tags, Ports ports) {
+  if (tags.empty()) return domain::Ok();
+  PAYPIPE_RETURN_IF_ERROR(ports.source.Ack(tags));
+  stats_.acked.fetch_add(tags.size(), std::memory_order_relaxed);
+  return domain::Ok();
+}
+
+Status BatchProcessor::AckCarried(Ports ports) {
+  return Ack(std::exchange(carried_.acks, {}), ports);
+}
+
+Status BatchProcessor::Flush(Ports ports) {
+  if (carried_.empty()) return domain::Ok();
+  if (!carried_.marks.empty()) {
+    // Failing to mark is harmless: the relay republishes unmarked rows and consumers
+    // deduplicate. The deliveries are still acked; the store is replaced afterwards.
+    if (auto marked = ports.store.MarkPublished(carried_.marks); marked.ok()) {
+      stats_.outbox_published.fetch_add(carried_.marks.size(), std::memory_order_relaxed);
+      faults_.Hit(FaultPoint::kAfterMarkBeforeAck);
+    } else {
+      store_broken_ = true;
+    }
+    carried_.marks.clear();
+  }
+  return AckCarried(ports);
+}
+
 Status BatchProcessor::Settle(std::span<Item> items, Ports ports) {
+  // The last batch's marks go before this batch's are carried: when no unit of this batch
+  // committed them (every message failed or was a duplicate), write them now.
+  PAYPIPE_RETURN_IF_ERROR(Flush(ports));
+
   std::vector<std::string> duplicate_ids;
   for (Item& item : items) {
     if (item.state == Item::State::kDuplicate) {
@@ -338,14 +387,14 @@ Status BatchProcessor::Settle(std::span<Item> items, Ports ports) {
   // One confirm round-trip for everything the batch publishes.
   struct Owner {
     Item* item;
-    std::int64_t record_id;  // 0 for a retry or dead-letter copy
+    const std::string* record_id;  // message id of an outbox row; null for a retry or dead-letter copy
   };
   std::vector<OutboundMessage> messages;
   std::vector<Owner> owners;
   for (Item& item : items) {
     for (const OutboxRecord& record : item.records) {
       messages.push_back(record.message);
-      owners.push_back({&item, record.id});
+      owners.push_back({&item, &record.message.message.message_id});
     }
     if (item.decision) {
       const Delivery& delivery = *item.delivery;
@@ -357,14 +406,13 @@ Status BatchProcessor::Settle(std::span<Item> items, Ports ports) {
         messages.push_back(
             ForDeadLetter(delivery.message, stage_name_, item.decision->error, attempt + 1));
       }
-      owners.push_back({&item, 0});
+      owners.push_back({&item, nullptr});
     }
   }
 
   std::vector<bool> decision_failed(items.size(), false);
   if (!messages.empty()) {
     const std::vector<Status> statuses = ports.publisher.PublishConfirmed(messages);
-    std::vector<std::int64_t> published;
     for (std::size_t i = 0; i < statuses.size(); ++i) {
       if (!statuses[i].ok() && IsConnectionLoss(statuses[i].error())) {
         // Nothing is acked: the caller reconnects and reruns the batch, which republishes.
@@ -375,27 +423,17 @@ Status BatchProcessor::Settle(std::span<Item> items, Ports ports) {
     for (std::size_t i = 0; i < statuses.size(); ++i) {
       const Owner& owner = owners[i];
       if (statuses[i].ok()) {
-        if (owner.record_id != 0) published.push_back(owner.record_id);
+        if (owner.record_id != nullptr) carried_.marks.push_back(*owner.record_id);
         continue;
       }
       stats_.publish_failures.fetch_add(1, std::memory_order_relaxed);
       // An outbox row that was not routed stays unpublished for the relay; the delivery can be
       // acked because its effects and its row are committed. A retry or dead-letter copy that
       // was not routed must not be acked away: requeue the delivery instead.
-      if (owner.record_id == 0) {
+      if (owner.record_id == nullptr) {
         decision_failed[static_cast<std::size_t>(owner.item - items.data())] = true;
       }
     }
-    if (!published.empty()) {
-      // Failing to mark is harmless: the relay republishes unmarked rows and consumers
-      // deduplicate. The deliveries are still acked; the store is replaced afterwards.
-      if (auto marked = ports.store.MarkPublished(published); marked.ok()) {
-        stats_.outbox_published.fetch_add(published.size(), std::memory_order_relaxed);
-      } else {
-        store_broken_ = true;
-      }
-    }
-    faults_.Hit(FaultPoint::kAfterMarkBeforeAck);
   }
 
   std::vector<DeliveryTag> acks;
@@ -414,13 +452,15 @@ Status BatchProcessor::Settle(std::span<Item> items, Ports ports) {
       LogDecision(item);
     }
   }
-  if (!acks.empty()) {
-    if (auto acked = ports.source.Ack(acks); !acked.ok()) return acked.error();
-  }
+  // Requeues first: the acks may be one multiple-ack covering every earlier delivery.
   if (!requeues.empty()) {
     if (auto requeued = ports.source.Requeue(requeues); !requeued.ok()) return requeued.error();
   }
-  stats_.acked.fetch_add(acks.size(), std::memory_order_relaxed);
+  if (carried_.marks.empty()) {
+    PAYPIPE_RETURN_IF_ERROR(Ack(std::move(acks), ports));
+  } else {
+    carried_.acks = std::move(acks);  // acked once the marks are durable
+  }
   stats_.requeued.fetch_add(requeues.size(), std::memory_order_relaxed);
   stats_.retried.fetch_add(retried, std::memory_order_relaxed);
   stats_.dead_lettered.fetch_add(dead, std::memory_order_relaxed);

@@ -25,6 +25,13 @@ void ConsumeLoop::Pause(std::chrono::milliseconds delay, const std::atomic<bool>
 
 void ConsumeLoop::Run(const std::atomic<bool>& stop) {
   while (!stop.load(std::memory_order_relaxed)) (void)RunOnce(stop);
+  FlushCarried();
+}
+
+void ConsumeLoop::FlushCarried() {
+  if (!store_) return;  // nothing was processed since the last connection failure
+  (void)processor_.Flush(Ports{source_, publisher_, *store_});
+  if (processor_.TakeStoreBroken()) store_.reset();
 }
 
 std::size_t ConsumeLoop::RunOnce(const std::atomic<bool>& stop) {
@@ -35,7 +42,10 @@ std::size_t ConsumeLoop::RunOnce(const std::atomic<bool>& stop) {
     Pause(options_.retry_delay, stop);
     return 0;
   }
-  if (!first->has_value()) return 0;
+  if (!first->has_value()) {
+    FlushCarried();  // the stream paused: make the last batch's marks durable and ack it
+    return 0;
+  }
   batch_.push_back(std::move(**first));
   while (batch_.size() < options_.batch_max) {
     auto more = source_.Next(std::chrono::milliseconds(0));

@@ -167,12 +167,6 @@ Result<std::vector<OutboxRecord>> DbMessageStore::InsertOutbox(
       Placeholders(out.size(), "(?,?,?,?,?,?,?,?,?,NOW(6))");
   auto inserted = Execute(sql, params);
   if (!inserted.ok()) return inserted.error();
-  // InnoDB hands a multi-row insert consecutive ids starting at LAST_INSERT_ID() (with the
-  // default innodb_autoinc_lock_mode for simple inserts).
-  auto first = Query("SELECT LAST_INSERT_ID() AS id", {});
-  if (!first.ok()) return first.error();
-  const std::int64_t first_id = first->front().Int64("id");
-  for (std::size_t i = 0; i < out.size(); ++i) out[i].id = first_id + static_cast<std::int64_t>(i);
   return out;
 }
 
@@ -202,13 +196,13 @@ Result<std::vector<OutboxRecord>> DbMessageStore::Unpublished(
   return RecordsFrom(*rows);
 }
 
-domain::Status DbMessageStore::MarkPublished(std::span<const std::int64_t> ids) {
-  if (ids.empty()) return domain::Ok();
-  Params params(ids.begin(), ids.end());
-  auto updated =
-      Execute("UPDATE outbox SET published_at = NOW(6) WHERE published_at IS NULL AND id IN (" +
-                  Placeholders(ids.size(), "?") + ")",
-              params);
+domain::Status DbMessageStore::MarkPublished(std::span<const std::string> message_ids) {
+  if (message_ids.empty()) return domain::Ok();
+  Params params(message_ids.begin(), message_ids.end());
+  auto updated = Execute(
+      "UPDATE outbox SET published_at = NOW(6) WHERE published_at IS NULL AND message_id IN (" +
+          Placeholders(message_ids.size(), "?") + ")",
+      params);
   if (!updated.ok()) return updated.error();
   return domain::Ok();
 }

@@ -47,10 +47,10 @@ domain::Result<std::size_t> OutboxRelay::SweepOnce() {
   messages.reserve(rows->size());
   for (const auto& row : *rows) messages.push_back(row.message);
   const auto statuses = publisher_.PublishConfirmed(messages);
-  std::vector<std::int64_t> confirmed;
+  std::vector<std::string> confirmed;
   for (std::size_t i = 0; i < statuses.size(); ++i) {
     if (statuses[i].ok()) {
-      confirmed.push_back((*rows)[i].id);
+      confirmed.push_back((*rows)[i].message.message.message_id);
     } else {
       stats_.failures.fetch_add(1, std::memory_order_relaxed);
     }

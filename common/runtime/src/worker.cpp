@@ -185,6 +185,7 @@ void Worker::ConsumeThread(StageState& state, std::size_t index) {
                      {{"stage", stage_name}, {"thread", static_cast<std::int64_t>(index)}});
       }
     }
+    loop.FlushCarried();
     if (down) disconnected_threads_.fetch_sub(1);
   }
   ThreadEnded();

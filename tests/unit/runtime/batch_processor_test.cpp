@@ -27,7 +27,14 @@ class BatchProcessorTest : public testing::Test {
     p.max_transaction_reruns = 2;
     return p;
   }
+  // Processes one batch and settles it completely, as the consume loop does when no batch
+  // follows (the published marks written on their own, the deliveries acked).
   Status Run(const std::vector<Delivery>& batch) {
+    PAYPIPE_RETURN_IF_ERROR(Process(batch));
+    return processor_.Flush(Ports{source_, publisher_, store_});
+  }
+  // Processes one batch only: its marks and acks stay carried until the next batch commits.
+  Status Process(const std::vector<Delivery>& batch) {
     return processor_.Process(batch, Ports{source_, publisher_, store_});
   }
   std::vector<OutboundMessage> SentTo(std::string_view exchange) const {
@@ -59,6 +66,49 @@ TEST_F(BatchProcessorTest, HappyBatchCommitsOncePublishesInOneRoundTripAndAcks) 
   EXPECT_EQ(publisher_.sent[0].message.correlation_id, "order-1");
   EXPECT_EQ(stats_.committed, 3u);
   EXPECT_EQ(stats_.batch_fallbacks, 0u);
+}
+
+TEST_F(BatchProcessorTest, MarksRideInTheNextBatchsTransactionAndTheAckWaitsForThem) {
+  ASSERT_TRUE(Process({Make(1), Make(2)}).ok());
+  EXPECT_EQ(publisher_.sent.size(), 2u);
+  EXPECT_TRUE(store_.published.empty());
+  EXPECT_TRUE(source_.acked.empty());  // publish → mark → ack: the mark is not durable yet
+
+  ASSERT_TRUE(Process({Make(3)}).ok());
+  EXPECT_EQ(store_.commits, 2);  // no transaction of their own for the marks
+  EXPECT_EQ(store_.standalone_marks, 0);
+  EXPECT_EQ(store_.published, (std::set<std::string>{DerivedMessageId("id-1", "test", 0),
+                                                      DerivedMessageId("id-2", "test", 0)}));
+  EXPECT_EQ(source_.acked, (std::vector<std::uint64_t>{1, 2}));
+
+  ASSERT_TRUE(processor_.Flush(Ports{source_, publisher_, store_}).ok());
+  EXPECT_EQ(store_.standalone_marks, 1);
+  EXPECT_EQ(store_.published.size(), 3u);
+  EXPECT_EQ(source_.acked, (std::vector<std::uint64_t>{1, 2, 3}));
+  EXPECT_EQ(stats_.acked, 3u);
+  EXPECT_EQ(stats_.outbox_published, 3u);
+}
+
+TEST_F(BatchProcessorTest, CarriedMarksSurviveAFailedUnitAndRideInTheRerun) {
+  ASSERT_TRUE(Process({Make(1)}).ok());
+  store_.broken = true;
+  ASSERT_FALSE(Process({Make(2)}).ok());
+  EXPECT_TRUE(store_.published.empty());
+  EXPECT_TRUE(source_.acked.empty());
+  store_.broken = false;
+  ASSERT_TRUE(Process({Make(2)}).ok());
+  EXPECT_EQ(store_.published, (std::set<std::string>{DerivedMessageId("id-1", "test", 0)}));
+  EXPECT_EQ(source_.acked, (std::vector<std::uint64_t>{1}));
+  EXPECT_EQ(store_.effects, (std::multiset<std::string>{"id-1", "id-2"}));
+}
+
+TEST_F(BatchProcessorTest, BatchWithoutACommitWritesTheCarriedMarksFirst) {
+  ASSERT_TRUE(Process({Make(1)}).ok());
+  ASSERT_TRUE(Process({Make(2, "permanent")}).ok());  // rolled back, dead-lettered
+  EXPECT_EQ(store_.standalone_marks, 1);
+  EXPECT_EQ(store_.published.size(), 1u);
+  // Batch 1 acked once its mark was durable, then batch 2 at once (nothing of it to mark).
+  EXPECT_EQ(source_.acked, (std::vector<std::uint64_t>{1, 2}));
 }
 
 TEST_F(BatchProcessorTest, DuplicateRepublishesUnpublishedRowsWithoutRedoingEffects) {

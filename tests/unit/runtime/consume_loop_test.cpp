@@ -33,7 +33,7 @@ struct StoreHandle final : MessageStore {
                                                 std::span<const std::string> ids) override {
     return store.Unpublished(c, ids);
   }
-  Status MarkPublished(std::span<const std::int64_t> ids) override {
+  Status MarkPublished(std::span<const std::string> ids) override {
     return store.MarkPublished(ids);
   }
   Result<std::vector<OutboxRecord>> ClaimUnpublished(std::chrono::seconds a,
@@ -107,7 +107,10 @@ TEST_F(ConsumeLoopTest, RerunsTheSameBatchAfterTheDatabaseComesBack) {
   EXPECT_EQ(loop.RunOnce(stop_), 1u);
   EXPECT_EQ(connects_, 2);  // the connection in doubt was replaced
   EXPECT_EQ(store_.effects.size(), 1u);
+  EXPECT_TRUE(source_.acked.empty());  // held until its published mark is durable
+  EXPECT_EQ(loop.RunOnce(stop_), 0u);  // an idle poll writes the mark and acks
   EXPECT_EQ(source_.acked.size(), 1u);
+  EXPECT_EQ(store_.published.size(), 1u);
   EXPECT_EQ(publisher_.sent.size(), 1u);
   EXPECT_EQ(stats_.inbox_duplicates, 1u);
 }
@@ -118,6 +121,7 @@ TEST_F(ConsumeLoopTest, WaitsOutAnUnreachableDatabaseWithoutAcking) {
   ConsumeLoop loop(processor_, source_, publisher_, Factory(), Options(), stats_);
   EXPECT_EQ(loop.RunOnce(stop_), 1u);
   EXPECT_EQ(connects_, 4);
+  loop.FlushCarried();
   EXPECT_EQ(source_.acked.size(), 1u);
 }
 
@@ -135,8 +139,10 @@ TEST_F(ConsumeLoopTest, RelayPublishesOrphanedRowsAndMarksThem) {
   OutboxRecord orphan{7, "id-9", {"paypipe.work", "sink", {}}};
   orphan.message.message.message_id = "derived-9";
   store_.outbox[7] = orphan;
-  store_.outbox[8] = OutboxRecord{8, "id-10", {"paypipe.work", "sink", {}}};
-  store_.published.insert(8);
+  OutboxRecord published{8, "id-10", {"paypipe.work", "sink", {}}};
+  published.message.message.message_id = "derived-10";
+  store_.outbox[8] = published;
+  store_.published.insert("derived-10");
   RelayStats relay_stats;
   OutboxRelay relay(publisher_, Factory(), RelayOptions{}, relay_stats);
   auto swept = relay.SweepOnce();
@@ -144,7 +150,8 @@ TEST_F(ConsumeLoopTest, RelayPublishesOrphanedRowsAndMarksThem) {
   EXPECT_EQ(*swept, 1u);
   ASSERT_EQ(publisher_.sent.size(), 1u);
   EXPECT_EQ(publisher_.sent[0].message.message_id, "derived-9");
-  EXPECT_TRUE(store_.published.count(7));
+  EXPECT_TRUE(store_.published.count("derived-9"));
+  EXPECT_EQ(store_.standalone_marks, 0);  // marked in the transaction that claimed it
   EXPECT_EQ(relay_stats.published, 1u);
   swept = relay.SweepOnce();
   ASSERT_TRUE(swept.ok());
@@ -152,14 +159,16 @@ TEST_F(ConsumeLoopTest, RelayPublishesOrphanedRowsAndMarksThem) {
 }
 
 TEST_F(ConsumeLoopTest, RelayLeavesRowsUnmarkedWhenTheBrokerIsDown) {
-  store_.outbox[7] = OutboxRecord{7, "id-9", {"paypipe.work", "sink", {}}};
+  OutboxRecord orphan{7, "id-9", {"paypipe.work", "sink", {}}};
+  orphan.message.message.message_id = "derived-9";
+  store_.outbox[7] = orphan;
   publisher_.connection_lost = true;
   RelayStats relay_stats;
   OutboxRelay relay(publisher_, Factory(), RelayOptions{}, relay_stats);
   auto swept = relay.SweepOnce();
   ASSERT_TRUE(swept.ok());
   EXPECT_EQ(*swept, 0u);
-  EXPECT_FALSE(store_.published.count(7));
+  EXPECT_FALSE(store_.published.count("derived-9"));
   EXPECT_EQ(relay_stats.failures, 1u);
 }
 

@@ -36,6 +36,7 @@ class FakeStore final : public MessageStore {
     work_ = FakeUnitOfWork{};
     staged_inbox_.clear();
     staged_outbox_.clear();
+    staged_marks_.clear();
     open_ = true;
     return static_cast<UnitOfWork*>(&work_);
   }
@@ -86,20 +87,27 @@ class FakeStore final : public MessageStore {
     std::vector<OutboxRecord> rows;
     const std::set<std::string> wanted(caused_by.begin(), caused_by.end());
     for (const auto& [id, row] : outbox) {
-      if (!published.count(id) && wanted.count(row.caused_by)) rows.push_back(row);
+      if (!published.count(row.message.message.message_id) && wanted.count(row.caused_by)) {
+        rows.push_back(row);
+      }
     }
     return rows;
   }
-  Status MarkPublished(std::span<const std::int64_t> ids) override {
+  Status MarkPublished(std::span<const std::string> message_ids) override {
     if (fail_mark) return Error::Transient(std::string(kDbConnectionLost), "gone");
-    published.insert(ids.begin(), ids.end());
+    if (open_) {
+      staged_marks_.insert(staged_marks_.end(), message_ids.begin(), message_ids.end());
+    } else {
+      ++standalone_marks;
+      published.insert(message_ids.begin(), message_ids.end());
+    }
     return domain::Ok();
   }
 
   Result<std::vector<OutboxRecord>> ClaimUnpublished(std::chrono::seconds, std::size_t) override {
     std::vector<OutboxRecord> rows;
     for (const auto& [id, row] : outbox) {
-      if (!published.count(id)) rows.push_back(row);
+      if (!published.count(row.message.message.message_id)) rows.push_back(row);
     }
     return rows;
   }
@@ -108,8 +116,10 @@ class FakeStore final : public MessageStore {
 
   std::set<std::pair<std::string, std::string>> inbox;
   std::map<std::int64_t, OutboxRecord> outbox;
-  std::set<std::int64_t> published;
+  std::set<std::string> published;  // message ids of outbox rows marked published
   std::multiset<std::string> effects;
+  int commits = 0;
+  int standalone_marks = 0;  // MarkPublished calls outside a transaction
   int deadlocks_on_inbox = 0;
   int commit_unknown_but_applied = 0;
   bool fail_mark = false;
@@ -117,6 +127,8 @@ class FakeStore final : public MessageStore {
 
  private:
   void Apply() {
+    ++commits;
+    published.insert(staged_marks_.begin(), staged_marks_.end());
     for (const auto& id : staged_inbox_) inbox.insert({"test", id});
     for (const auto& r : staged_outbox_) outbox[r.id] = r;
     effects.insert(work_.effects.begin(), work_.effects.end());
@@ -125,6 +137,7 @@ class FakeStore final : public MessageStore {
   FakeOutside outside_;
   std::vector<std::string> staged_inbox_;
   std::vector<OutboxRecord> staged_outbox_;
+  std::vector<std::string> staged_marks_;
   std::int64_t next_id_ = 1;
   bool open_ = false;
 };

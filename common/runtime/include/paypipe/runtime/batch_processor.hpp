@@ -29,6 +29,11 @@ struct Ports {
 // batch fails, the batch is rolled back and its messages run one transaction each, so that a
 // failing message cannot take its batch-mates with it.
 //
+// Marking rows published does not get a durable write of its own: the marks of batch k ride in
+// the transaction of batch k+1 (or are written on their own by Flush when the stream pauses),
+// and batch k is acked right after that commit. The order per delivery stays publish → mark →
+// ack; a delivery is held unacked one batch longer, which the prefetch must allow for.
+//
 // Guarantees, for any crash or connection loss at any instant:
 // - A delivery is acked only after its unit of work committed (or its inbox row showed it had
 //   committed before) and, for failures, after its retry/dead-letter copy was confirmed.
@@ -51,6 +56,11 @@ class BatchProcessor {
   // consumer connection survived, calls Process again with the same batch — rerunning is safe.
   [[nodiscard]] domain::Status Process(std::span<const Delivery> batch, Ports ports);
 
+  // Writes the marks carried over from the last batch on their own and acks its deliveries;
+  // called when no batch follows soon (an idle poll, shutdown). Never leaves anything at risk:
+  // if marking fails the relay republishes the rows later (the store is then reported broken).
+  [[nodiscard]] domain::Status Flush(Ports ports);
+
   // True once after a database failure that happened when nothing was left at risk (marking
   // rows published): the deliveries were settled, but the caller should replace the store.
   [[nodiscard]] bool TakeStoreBroken() { return std::exchange(store_broken_, false); }
@@ -62,6 +72,10 @@ class BatchProcessor {
   [[nodiscard]] domain::Result<UnitResult> RunUnit(std::span<Item*> items, Ports ports,
                                                    bool single);
   [[nodiscard]] domain::Status Settle(std::span<Item> items, Ports ports);
+  // Acks `tags` and counts them.
+  [[nodiscard]] domain::Status Ack(std::vector<DeliveryTag> tags, Ports ports);
+  // After a commit that included the carried marks: they are durable, ack their deliveries.
+  [[nodiscard]] domain::Status AckCarried(Ports ports);
   // Runs Stage::Prepare for the pending items whose inbox row does not exist; removes from
   // `pending` those whose Prepare failed (decided: retry tier or dead letter).
   [[nodiscard]] domain::Status PrepareAll(std::vector<Item*>& pending, Ports ports);
@@ -80,6 +94,15 @@ class BatchProcessor {
   NowSeconds now_;
   const infra::log::Logger* logger_;
   bool store_broken_ = false;
+
+  // Published rows of the last batch whose marks are not yet written, and its deliveries that
+  // wait for them to be acked.
+  struct Carried {
+    std::vector<std::string> marks;
+    std::vector<DeliveryTag> acks;
+    [[nodiscard]] bool empty() const { return marks.empty() && acks.empty(); }
+  };
+  Carried carried_;
 };
 
 // True for errors that mean a connection (not the message) failed.

@@ -32,12 +32,17 @@ class ConsumeLoop {
               StoreFactory store_factory, LoopOptions options, StageStats& stats);
 
   // Runs until `stop` becomes true, finishing the batch in hand first unless the stop comes
-  // while waiting for a broken connection (then the batch is left unacked for redelivery).
+  // while waiting for a broken connection (then the batch is left unacked for redelivery), and
+  // settling what the processor carries.
   void Run(const std::atomic<bool>& stop);
 
   // Receives and settles one batch; returns how many deliveries it held (0: nothing arrived
   // within `poll`).
   [[nodiscard]] std::size_t RunOnce(const std::atomic<bool>& stop);
+
+  // Writes the marks the processor carries and acks their deliveries: done by RunOnce when a
+  // poll finds nothing and by Run at the end; a caller driving RunOnce calls it before leaving.
+  void FlushCarried();
 
  private:
   void Pause(std::chrono::milliseconds delay, const std::atomic<bool>& stop) const;

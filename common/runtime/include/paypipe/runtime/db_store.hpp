@@ -35,7 +35,7 @@ class DbMessageStore final : public MessageStore {
   [[nodiscard]] PrepareContext& Outside() override { return outside_; }
   [[nodiscard]] domain::Result<std::vector<OutboxRecord>> Unpublished(
       std::string_view consumer, std::span<const std::string> caused_by) override;
-  [[nodiscard]] domain::Status MarkPublished(std::span<const std::int64_t> ids) override;
+  [[nodiscard]] domain::Status MarkPublished(std::span<const std::string> message_ids) override;
   [[nodiscard]] domain::Result<std::vector<OutboxRecord>> ClaimUnpublished(
       std::chrono::seconds min_age, std::size_t limit) override;
   [[nodiscard]] domain::Result<Backlog> OutboxBacklog() override;

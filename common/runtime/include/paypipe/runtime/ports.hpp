@@ -45,8 +45,11 @@ class DeliverySource {
   // (the source reconnects on the next call).
   [[nodiscard]] virtual domain::Result<std::optional<Delivery>> Next(
       std::chrono::milliseconds timeout) = 0;
-  // Acknowledges the deliveries. Deliveries of an older generation are skipped, never acked on
-  // the new channel: the broker has already requeued them.
+  // Acknowledges the deliveries. The caller settles deliveries in the order it received them:
+  // every delivery received before the highest tag given has been settled already or is in
+  // `tags`, so a source may acknowledge them all with one multiple-ack per channel. Deliveries of
+  // an older generation are skipped, never acked on the new channel: the broker has already
+  // requeued them.
   [[nodiscard]] virtual domain::Status Ack(std::span<const DeliveryTag> tags) = 0;
   // Returns the deliveries to the queue (counts toward the quorum delivery limit).
   [[nodiscard]] virtual domain::Status Requeue(std::span<const DeliveryTag> tags) = 0;
@@ -79,7 +82,8 @@ class MessageStore {
   // ids[i] was already there (a duplicate delivery).
   [[nodiscard]] virtual domain::Result<std::vector<bool>> InsertInbox(
       std::string_view consumer, std::span<const std::string> ids) = 0;
-  // Inserts outbox rows within the open transaction and returns them with their ids.
+  // Inserts outbox rows within the open transaction and returns them (their `id` is not read
+  // back: rows are marked by message id).
   [[nodiscard]] virtual domain::Result<std::vector<OutboxRecord>> InsertOutbox(
       std::string_view consumer, std::span<const OutboxRecord> records) = 0;
   // Issues COMMIT. A failure other than RetryTransaction means the outcome is unknown.
@@ -93,9 +97,11 @@ class MessageStore {
   // Outside a transaction: rows caused by these message ids that are not yet published.
   [[nodiscard]] virtual domain::Result<std::vector<OutboxRecord>> Unpublished(
       std::string_view consumer, std::span<const std::string> caused_by) = 0;
-  // Records the rows as published: on its own outside a transaction, or as part of the open one
-  // (the relay marks the rows it claimed before committing).
-  [[nodiscard]] virtual domain::Status MarkPublished(std::span<const std::int64_t> ids) = 0;
+  // Records the rows with these (unique) message ids as published: on its own outside a
+  // transaction, or as part of the open one (the consume protocol carries the marks of one
+  // batch in the next batch's transaction; the relay marks the rows it claimed before
+  // committing).
+  [[nodiscard]] virtual domain::Status MarkPublished(std::span<const std::string> message_ids) = 0;
 
   // Relay, within an open transaction: locks up to `limit` unpublished rows of any consumer
   // created at least `min_age` ago, skipping rows other relays hold (FOR UPDATE SKIP LOCKED).

@@ -41,7 +41,7 @@ struct WorkerOptions {
   infra::amqp::AmqpUrl amqp_url;
   infra::db::MysqlUrl mysql_url;
   std::size_t concurrency = 4;  // consume threads per stage, each with its own connections
-  std::uint16_t prefetch = 16;
+  std::uint16_t prefetch = 128;
   std::chrono::seconds heartbeat{30};
   LoopOptions loop;
   bool run_relay = true;

@@ -171,9 +171,9 @@ inline constexpr Setting<std::int64_t> kConcurrency{{
 
 inline constexpr Setting<std::int64_t> kAmqpPrefetch{{
     .env = "PAYPIPE_AMQP_PREFETCH",
-    .help = "Unacknowledged deliveries the broker may push ahead to each consumer",
+    .help = "Unacknowledged deliveries the broker may push ahead to each consumer thread; at least twice PAYPIPE_BATCH_SIZE lets full batches form while the last one awaits its ack",
     .kind = Kind::kInteger,
-    .default_value = "16",
+    .default_value = "128",
     .min = 1,
     .max = 1000,
 }};
