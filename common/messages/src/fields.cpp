@@ -48,6 +48,9 @@ std::string Describe(const TextRule& rule) {
     case Charset::kText:
       text += "text without control characters";
       break;
+    case Charset::kMultilineText:
+      text += "text without control characters other than line breaks";
+      break;
   }
   text += ", " + std::to_string(rule.min_chars) + " to " + std::to_string(rule.max_chars) +
           " characters long";
@@ -118,10 +121,12 @@ domain::Status CheckText(std::string_view field, std::string_view value, const T
       chars = value.size();
       break;
     case Charset::kText:
+    case Charset::kMultilineText:
       if (!IsValidUtf8(value)) return FieldError(field, "must be valid UTF-8");
       for (const char c : value) {
         const auto u = static_cast<unsigned char>(c);
-        if (u < 0x20 || u == 0x7f) return FieldError(field, Describe(rule));
+        const bool line_break = c == '\n' && rule.charset == Charset::kMultilineText;
+        if ((u < 0x20 && !line_break) || u == 0x7f) return FieldError(field, Describe(rule));
         if ((u & 0xc0) != 0x80) ++chars;  // count lead bytes only
       }
       break;

@@ -1,10 +1,15 @@
 #pragma once
 
-// Shared by the message parsers: what a refused body looks like.
+// Shared by the message parsers and builders: what a refused body looks like, wire names of
+// enums, the outgoing form of a message.
 
+#include <array>
+#include <cstddef>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "paypipe/domain/result.hpp"
 #include "paypipe/runtime/envelope.hpp"
@@ -35,6 +40,39 @@ namespace paypipe::messages::detail {
     return Malformed(type, "'schema_version' must be 1");
   }
   return domain::Ok();
+}
+
+// The wire names of an enum's values, as a fixed table.
+template <typename Enum, std::size_t N>
+using NameTable = std::array<std::pair<Enum, std::string_view>, N>;
+
+template <typename Enum, std::size_t N>
+[[nodiscard]] const char* NameOf(const NameTable<Enum, N>& names, Enum value) {
+  for (const auto& [candidate, name] : names) {
+    if (candidate == value) return name.data();
+  }
+  return "unknown";
+}
+
+template <typename Enum, std::size_t N>
+[[nodiscard]] std::optional<Enum> ValueOf(const NameTable<Enum, N>& names, std::string_view text) {
+  for (const auto& [value, name] : names) {
+    if (name == text) return value;
+  }
+  return std::nullopt;
+}
+
+// What a stage writes to its outbox for a message of `type` to `routing_key`.
+[[nodiscard]] inline runtime::OutgoingMessage Outgoing(std::string_view type,
+                                                       std::string_view routing_key,
+                                                       nlohmann::json body,
+                                                       std::string correlation_id) {
+  runtime::OutgoingMessage out;
+  out.type = std::string(type);
+  out.routing_key = std::string(routing_key);
+  out.body = std::move(body);
+  out.correlation_id = std::move(correlation_id);
+  return out;
 }
 
 }  // namespace paypipe::messages::detail

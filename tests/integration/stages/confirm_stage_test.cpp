@@ -9,7 +9,7 @@
 #include "../sim/sim_http_support.hpp"
 #include "paypipe/infra/db/connection.hpp"
 #include "paypipe/messages/payment_confirm.hpp"
-#include "paypipe/pg/pg_messages.hpp"
+#include "paypipe/messages/payment_verify.hpp"
 #include "paypipe/testing/runtime_fixture.hpp"
 
 namespace paypipe::confirm::test {
@@ -86,10 +86,11 @@ class ConfirmStageTest : public sim::test::SimTest {
                     attempt);
   }
   runtime::Envelope VerifyMessage(const std::string& key, const std::string& order) {
-    return Envelope(std::string(pg::kPaymentVerifyType),
-                    pg::ToJson(pg::PaymentVerify{messages::Provider::kToss, domain::PaymentKey(key),
+    return Envelope(
+        std::string(messages::kPaymentVerifyType),
+        messages::ToJson(messages::PaymentVerify{messages::Provider::kToss, domain::PaymentKey(key),
                                                  domain::OrderId(order), "test"}),
-                    0);
+        0);
   }
   runtime::Envelope Envelope(std::string type, json body, int attempt) {
     runtime::Envelope message;

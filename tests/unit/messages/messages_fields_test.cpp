@@ -35,6 +35,15 @@ TEST(MessageFields, TextCountsCharactersNotBytes) {
   EXPECT_FALSE(CheckText("orderName", "bad \xff byte", kOrderNameRule).ok());
 }
 
+TEST(MessageFields, MultilineTextAllowsLineBreaksButNoOtherControls) {
+  constexpr TextRule kRule{0, 10, Charset::kMultilineText};
+  EXPECT_TRUE(CheckText("text", "a\nb", kRule).ok());
+  EXPECT_TRUE(CheckText("text", "", kRule).ok());
+  EXPECT_FALSE(CheckText("text", "a\tb", kRule).ok());
+  EXPECT_FALSE(CheckText("text", "a\rb", kRule).ok());
+  EXPECT_FALSE(CheckText("text", std::string(11, 'x'), kRule).ok());
+}
+
 TEST(MessageFields, Utf8ValidationRefusesOverlongsAndSurrogates) {
   EXPECT_TRUE(IsValidUtf8("plain ascii, 한국어, emoji \xF0\x9F\x98\x80"));
   EXPECT_FALSE(IsValidUtf8("\xC0\xAF"));          // overlong '/'

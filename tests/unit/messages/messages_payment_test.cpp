@@ -1,16 +1,17 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "message_refusals.hpp"
 #include "paypipe/messages/origin.hpp"
 #include "paypipe/messages/payment_cancel.hpp"
 #include "paypipe/messages/payment_confirm.hpp"
+#include "paypipe/messages/payment_verify.hpp"
 #include "paypipe/runtime/envelope.hpp"
 
 namespace paypipe::messages {
 namespace {
 
 using nlohmann::json;
-using ::testing::HasSubstr;
 
 PaymentConfirm Confirm() {
   return {Provider::kToss, domain::PaymentKey("tgen_20260301abcd"), domain::OrderId("order-000042"),
@@ -64,20 +65,15 @@ TEST(PaymentConfirmMessage, IdDependsOnProviderAndPaymentKeyOnly) {
 }
 
 TEST(PaymentConfirmMessage, RefusalsNameTheField) {
-  const json good = ToJson(Confirm());
-  const std::vector<std::pair<std::string, json>> cases = {
-      {"provider", "paypal"}, {"paymentKey", ""},  {"paymentKey", nullptr}, {"orderId", "o 1"},
-      {"amount", 15000.5},    {"amount", "15000"}, {"amount", 0},           {"schema_version", 2},
-  };
-  for (const auto& [field, value] : cases) {
-    json body = good;
-    body[field] = value;
-    const auto refused = ParsePaymentConfirm(body);
-    ASSERT_FALSE(refused.ok()) << field << "=" << value.dump();
-    EXPECT_EQ(refused.error().kind, domain::ErrorKind::kPermanent);
-    EXPECT_EQ(refused.error().code, runtime::kMalformedBody);
-    EXPECT_THAT(refused.error().message, HasSubstr("payment.confirm: '" + field + "'"));
-  }
+  test::ExpectEachRefusedNamingTheField(ParsePaymentConfirm, kPaymentConfirmType, ToJson(Confirm()),
+                                        {{"provider", "paypal"},
+                                         {"paymentKey", ""},
+                                         {"paymentKey", nullptr},
+                                         {"orderId", "o 1"},
+                                         {"amount", 15000.5},
+                                         {"amount", "15000"},
+                                         {"amount", 0},
+                                         {"schema_version", 2}});
   EXPECT_FALSE(ParsePaymentConfirm(json::array()).ok());
 }
 
@@ -117,20 +113,13 @@ TEST(PaymentCancelMessage, IdFollowsTheIdempotencyKey) {
 }
 
 TEST(PaymentCancelMessage, RefusalsNameTheField) {
-  const json good = ToJson(Cancel());
-  const std::vector<std::pair<std::string, json>> cases = {
-      {"cancelReason", ""}, {"cancelReason", std::string(201, 'x')},
-      {"cancelAmount", -5}, {"idempotencyKey", "has space"},
-      {"origin", "api"},    {"provider", nullptr},
-  };
-  for (const auto& [field, value] : cases) {
-    json body = good;
-    body[field] = value;
-    const auto refused = ParsePaymentCancel(body);
-    ASSERT_FALSE(refused.ok()) << field << "=" << value.dump();
-    EXPECT_EQ(refused.error().code, runtime::kMalformedBody);
-    EXPECT_THAT(refused.error().message, HasSubstr("'" + field + "'"));
-  }
+  test::ExpectEachRefusedNamingTheField(ParsePaymentCancel, kPaymentCancelType, ToJson(Cancel()),
+                                        {{"cancelReason", ""},
+                                         {"cancelReason", std::string(201, 'x')},
+                                         {"cancelAmount", -5},
+                                         {"idempotencyKey", "has space"},
+                                         {"origin", "api"},
+                                         {"provider", nullptr}});
 }
 
 TEST(PaymentCancelMessage, StagesEmitItThroughTheirOutbox) {
@@ -139,6 +128,66 @@ TEST(PaymentCancelMessage, StagesEmitItThroughTheirOutbox) {
   EXPECT_EQ(out.routing_key, "cancel-retry");
   EXPECT_EQ(out.correlation_id, "order-9");
   EXPECT_EQ(*ParsePaymentCancel(out.body), Cancel());
+}
+
+PaymentVerify Verify() {
+  return {Provider::kPortOne, domain::PaymentKey("pay-1"), domain::OrderId("order-000042"),
+          "reconcile:UNKNOWN"};
+}
+
+TEST(PaymentVerifyMessage, RoundTripsThroughTheWireToTheConfirmStage) {
+  const auto wire = BuildPaymentVerify(Verify(), ReconcileVerifyMessageId(7, 1), 1'700'000'000);
+  EXPECT_EQ(wire.exchange, "paypipe.work");
+  EXPECT_EQ(wire.routing_key, "confirm");
+  EXPECT_EQ(wire.message.type, "payment.verify");
+  EXPECT_EQ(wire.message.message_id, ReconcileVerifyMessageId(7, 1));
+  EXPECT_EQ(wire.message.correlation_id, "order-000042");
+  EXPECT_EQ(wire.message.timestamp, 1'700'000'000);
+  EXPECT_EQ(runtime::AttemptOf(wire.message), 0);
+  const runtime::Envelope envelope = Receive(wire, PaymentVerifySpec());
+  EXPECT_EQ(envelope.body,
+            json::parse(R"({"schema_version":1,"provider":"portone","paymentKey":"pay-1",
+                           "orderId":"order-000042","reason":"reconcile:UNKNOWN"})"));
+  EXPECT_EQ(*ParsePaymentVerify(envelope.body), Verify());
+}
+
+TEST(PaymentVerifyMessage, OrderIdAndReasonMayBeLeftOut) {
+  PaymentVerify bare = Verify();
+  bare.order_id.reset();
+  bare.reason.clear();
+  const runtime::OutgoingMessage out = ToOutgoing(bare);
+  EXPECT_EQ(out.type, "payment.verify");
+  EXPECT_EQ(out.routing_key, "confirm");
+  EXPECT_EQ(out.correlation_id, "");  // inherits the incoming message's
+  EXPECT_EQ(out.body,
+            (json{{"schema_version", 1}, {"provider", "portone"}, {"paymentKey", "pay-1"}}));
+  EXPECT_EQ(*ParsePaymentVerify(out.body), bare);
+  EXPECT_EQ(ToOutgoing(Verify()).correlation_id, "order-000042");
+  // An empty reason is what an older writer may have sent: read as none.
+  json empty_reason = out.body;
+  empty_reason["reason"] = "";
+  EXPECT_EQ(*ParsePaymentVerify(empty_reason), bare);
+}
+
+TEST(PaymentVerifyMessage, ReconcileIdsDifferPerPaymentAndAttemptAndRepeat) {
+  EXPECT_EQ(ReconcileVerifyMessageId(7, 1), ReconcileVerifyMessageId(7, 1));
+  EXPECT_NE(ReconcileVerifyMessageId(7, 1), ReconcileVerifyMessageId(7, 2));
+  EXPECT_NE(ReconcileVerifyMessageId(7, 1), ReconcileVerifyMessageId(8, 1));
+  // "71" + "1" and "7" + "11" are not one key.
+  EXPECT_NE(ReconcileVerifyMessageId(71, 1), ReconcileVerifyMessageId(7, 11));
+  EXPECT_EQ(ReconcileVerifyMessageId(7, 1), OriginMessageId("payment.verify", "reconcile:7:1"));
+}
+
+TEST(PaymentVerifyMessage, RefusalsNameTheField) {
+  test::ExpectEachRefusedNamingTheField(ParsePaymentVerify, kPaymentVerifyType, ToJson(Verify()),
+                                        {{"provider", "kakao"},
+                                         {"paymentKey", ""},
+                                         {"paymentKey", "has space"},
+                                         {"orderId", "o 1"},
+                                         {"reason", 5},
+                                         {"reason", std::string(201, 'r')},
+                                         {"schema_version", 2}});
+  EXPECT_FALSE(ParsePaymentVerify(json::array()).ok());
 }
 
 TEST(OriginMessage, StartsATraceAndAddsTheSchemaVersion) {

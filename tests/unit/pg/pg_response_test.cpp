@@ -1,7 +1,6 @@
 #include <gtest/gtest.h>
 
 #include "paypipe/pg/pg_mapping.hpp"
-#include "paypipe/pg/pg_messages.hpp"
 
 namespace paypipe::pg {
 namespace {
@@ -146,16 +145,6 @@ TEST(FailureOf, TossDeclineTimeoutAndUnknownErrorAreClassifiedByTheDomain) {
             domain::PgErrorClass::kUnknownOutcome);
   const auto v2 = FailureOf(Answered(PgProvider::kPortOneV2, 404, {{"type", "PAYMENT_NOT_FOUND"}}));
   EXPECT_EQ(v2.code, "PAYMENT_NOT_FOUND");
-}
-
-TEST(PaymentVerify, RoundTripsAndRefusesABadKey) {
-  PaymentVerify verify{messages::Provider::kPortOne, domain::PaymentKey("pay-1"),
-                       domain::OrderId("order-0001"), "webhook:Transaction.Paid"};
-  auto back = ParsePaymentVerify(ToJson(verify));
-  ASSERT_TRUE(back.ok()) << back.error().ToString();
-  EXPECT_EQ(*back, verify);
-  EXPECT_EQ(ParsePaymentVerify({{"provider", "toss"}, {"paymentKey", ""}}).error().code,
-            runtime::kMalformedBody);
 }
 
 }  // namespace

@@ -7,9 +7,9 @@
 #include "paypipe/domain/ledger.hpp"
 #include "paypipe/domain/payment_state.hpp"
 #include "paypipe/infra/db/connection.hpp"
+#include "paypipe/messages/alert_slack.hpp"
 #include "paypipe/messages/payment_cancel.hpp"
 #include "paypipe/pg/pg_mapping.hpp"
-#include "paypipe/pg/pg_messages.hpp"
 #include "sql_time.hpp"
 #include "target.hpp"
 
@@ -178,8 +178,8 @@ domain::Status ApplyRefund(Transaction& db, const OrderRow& order, std::int64_t 
 Messages MismatchMessages(const runtime::Envelope& message, const Target& target,
                           const OrderRow& order, const domain::AmountCheck& check) {
   const domain::Error error = domain::AmountMismatchError(check);
-  pg::SlackAlert alert;
-  alert.severity = "critical";
+  messages::SlackAlert alert;
+  alert.severity = messages::AlertSeverity::kCritical;
   alert.title = "Payment amount differs from its order";
   alert.text = error.message;
   alert.dedupe_key = "amount-mismatch:" + target.payment_key;
@@ -201,7 +201,7 @@ Messages MismatchMessages(const runtime::Envelope& message, const Target& target
     out.push_back(messages::ToOutgoing(cancel, order.order_id));
     alert.text += "; the payment is being canceled in full";
   }
-  out.push_back(pg::ToOutgoing(alert));
+  out.push_back(messages::ToOutgoing(alert));
   return out;
 }
 

@@ -5,8 +5,8 @@
 #include "paypipe/domain/amount_check.hpp"
 #include "paypipe/infra/db/connection.hpp"
 #include "paypipe/messages/payment_confirm.hpp"
+#include "paypipe/messages/payment_verify.hpp"
 #include "paypipe/pg/pg_mapping.hpp"
-#include "paypipe/pg/pg_messages.hpp"
 #include "sql_time.hpp"
 #include "target.hpp"
 
@@ -16,7 +16,7 @@ using domain::PgErrorClass;
 using nlohmann::json;
 
 std::vector<runtime::MessageTypeSpec> ConfirmStage::AcceptedTypes() const {
-  return {messages::PaymentConfirmSpec(), pg::PaymentVerifySpec()};
+  return {messages::PaymentConfirmSpec(), messages::PaymentVerifySpec()};
 }
 
 domain::Result<Target> TargetOf(const runtime::Envelope& message) {
@@ -27,7 +27,7 @@ domain::Result<Target> TargetOf(const runtime::Envelope& message) {
     target = {confirm->provider, confirm->payment_key.str(), confirm->order_id.str(),
               confirm->amount, true};
   } else {
-    auto verify = pg::ParsePaymentVerify(message.body);
+    auto verify = messages::ParsePaymentVerify(message.body);
     if (!verify.ok()) return verify.error();
     target = {verify->provider, verify->payment_key.str(),
               verify->order_id ? verify->order_id->str() : std::string(), std::nullopt, false};

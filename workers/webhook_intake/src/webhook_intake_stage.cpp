@@ -32,8 +32,8 @@ domain::Result<std::string> CheckDeposit(infra::db::Transaction& db, ParsedWebho
     return domain::Error::Permanent(std::string(kWebhookSecretMismatch),
                                     "deposit callback secret differs from the payment's");
   }
-  pg::PaymentVerify verify{messages::Provider::kToss, domain::PaymentKey(parsed.payment_key),
-                           domain::OrderId(parsed.order_id), "webhook:DEPOSIT_CALLBACK"};
+  messages::PaymentVerify verify{messages::Provider::kToss, domain::PaymentKey(parsed.payment_key),
+                                 domain::OrderId(parsed.order_id), "webhook:DEPOSIT_CALLBACK"};
   parsed.verify = verify;
   return std::string(secret && !secret->empty() && *secret != "null" ? "SECRET" : "REFETCH");
 }
@@ -71,7 +71,7 @@ domain::Result<Messages> WebhookIntakeStage::Handle(const runtime::Envelope& mes
        messages::FormatWebhookTime(webhook->received_at).substr(0, 23)});
   if (!inserted.ok()) return inserted.error();
   if (*inserted == 0 || !parsed->verify) return Messages{};  // a duplicate, or nothing to verify
-  return Messages{pg::ToOutgoing(*parsed->verify)};
+  return Messages{messages::ToOutgoing(*parsed->verify)};
 }
 
 }  // namespace paypipe::webhook_intake

@@ -24,12 +24,13 @@ std::string Text(const json& object, const char* field) {
 }
 
 // A verify for a payment key the message contract accepts; the order id only when valid.
-std::optional<pg::PaymentVerify> VerifyOf(messages::Provider provider, const std::string& key,
-                                          const std::string& order_id, std::string reason) {
+std::optional<messages::PaymentVerify> VerifyOf(messages::Provider provider, const std::string& key,
+                                                const std::string& order_id, std::string reason) {
   if (!messages::CheckText("paymentKey", key, messages::kPaymentKeyRule).ok()) {
     return std::nullopt;
   }
-  pg::PaymentVerify verify{provider, domain::PaymentKey(key), std::nullopt, std::move(reason)};
+  messages::PaymentVerify verify{provider, domain::PaymentKey(key), std::nullopt,
+                                 std::move(reason)};
   if (messages::CheckText("orderId", order_id, messages::kOrderIdRule).ok()) {
     verify.order_id = domain::OrderId(order_id);
   }

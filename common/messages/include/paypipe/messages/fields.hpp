@@ -28,9 +28,10 @@ enum class Provider { kToss, kPortOne, kPortOneV1 };
 
 // What characters a text field may hold.
 enum class Charset {
-  kIdentifier,    // [A-Za-z0-9_-] (Toss orderId)
-  kVisibleAscii,  // 0x21..0x7e: keys and ids that travel in URLs and headers
-  kText,          // any UTF-8 without control characters: names, reasons
+  kIdentifier,     // [A-Za-z0-9_-] (Toss orderId)
+  kVisibleAscii,   // 0x21..0x7e: keys and ids that travel in URLs and headers
+  kText,           // any UTF-8 without control characters: names, reasons
+  kMultilineText,  // kText plus line breaks (\n): alert texts
 };
 
 // Length limits count characters (UTF-8 code points), as MariaDB's VARCHAR(n) does.

@@ -9,8 +9,8 @@
 #include <string_view>
 
 #include "paypipe/domain/result.hpp"
+#include "paypipe/messages/payment_verify.hpp"
 #include "paypipe/messages/webhook_received.hpp"
-#include "paypipe/pg/pg_messages.hpp"
 
 namespace paypipe::webhook_intake {
 
@@ -26,7 +26,7 @@ struct ParsedWebhook {
   std::string deposit_secret;  // Toss DEPOSIT_CALLBACK only
   // The look-up to ask the confirm stage for; nullopt for events that are only recorded
   // (BILLING_DELETED, unknown types, a deposit callback of a payment we do not know yet).
-  std::optional<pg::PaymentVerify> verify;
+  std::optional<messages::PaymentVerify> verify;
 };
 
 [[nodiscard]] domain::Result<ParsedWebhook> ParseWebhook(const messages::WebhookReceived& webhook);
