@@ -251,6 +251,52 @@ TEST_F(ConfigLoad, InvalidDurationIsRefusedNamingTheSetting) {
                          "PAYPIPE_RETENTION", "too long"));
 }
 
+TEST_F(ConfigLoad, ScheduleIsAnIncreasingListOfDurations) {
+  using namespace std::chrono_literals;
+  const auto loaded = LoadWith({{"PAYPIPE_RECONCILE_SCHEDULE", "2s, 4s ,1m"}});
+  ASSERT_TRUE(loaded.ok()) << loaded.error().message;
+  EXPECT_EQ(loaded->Get(kReconcileSchedule), (std::vector<milliseconds>{2s, 4s, 1min}));
+  const auto defaults = LoadWith({});
+  ASSERT_TRUE(defaults.ok()) << defaults.error().message;
+  EXPECT_EQ(defaults->Get(kReconcileSchedule),
+            (std::vector<milliseconds>{1min, 5min, 15min, 1h, 6h, 24h}));
+  const std::string dump = defaults->Dump();
+  EXPECT_NE(dump.find("PAYPIPE_RECONCILE_SCHEDULE=1m,5m,15m,1h,6h,1d  # default\n"),
+            std::string::npos)
+      << dump;
+}
+
+TEST_F(ConfigLoad, InvalidScheduleIsRefusedNamingTheSetting) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"5m,1m", "longer than the one before"},
+      {"1m,1m", "longer than the one before"},
+      {"1m,,5m", "separated by commas"},
+      {"1m,", "separated by commas"},
+      {"1m,5x", "needs a unit"},
+      {"1m;5m", "expected a duration"},
+      {"1m,31d", "every duration must be between 0s and 30d"},
+  };
+  for (const auto& [value, fragment] : cases) {
+    EXPECT_TRUE(RefusedFor(LoadWith({{"PAYPIPE_RECONCILE_SCHEDULE", value}}),
+                           "PAYPIPE_RECONCILE_SCHEDULE", fragment))
+        << value;
+  }
+}
+
+TEST_F(ConfigLoad, SchedulerDurationsHaveRanges) {
+  EXPECT_TRUE(RefusedFor(LoadWith({{"PAYPIPE_SCHEDULER_LEASE", "500ms"}}),
+                         "PAYPIPE_SCHEDULER_LEASE", "must be between 1s and 10m"));
+  EXPECT_TRUE(RefusedFor(LoadWith({{"PAYPIPE_RECONCILE_INTERVAL", "50ms"}}),
+                         "PAYPIPE_RECONCILE_INTERVAL", "must be between 100ms and 1h"));
+  EXPECT_TRUE(RefusedFor(LoadWith({{"PAYPIPE_RECONCILE_STUCK_AFTER", "0s"}}),
+                         "PAYPIPE_RECONCILE_STUCK_AFTER", "must be between 1s and 1d"));
+  const auto loaded = LoadWith({});
+  ASSERT_TRUE(loaded.ok()) << loaded.error().message;
+  EXPECT_EQ(loaded->Get(kSchedulerLease), std::chrono::seconds{30});
+  EXPECT_EQ(loaded->Get(kReconcileInterval), std::chrono::seconds{15});
+  EXPECT_EQ(loaded->Get(kReconcileStuckAfter), std::chrono::minutes{1});
+}
+
 TEST_F(ConfigLoad, InvalidSecretValuesAreNeverQuoted) {
   const auto loaded = LoadWith({{"PAYPIPE_AMQP_URL", "amqp://paypipe:hunter2@rabbit:99999/"},
                                 {"PAYPIPE_SLACK_WEBHOOK_URL", "ftp://hooks/T0/B0/XOXSECRET"}});
@@ -272,7 +318,7 @@ TEST_F(ConfigLoad, DefaultsApplyWhenNothingIsSet) {
   EXPECT_EQ(config.Get(kHttpAddr).port, 8080);
   EXPECT_EQ(config.Get(kLogLevel), "info");
   EXPECT_EQ(config.Get(kConcurrency), 4);
-  EXPECT_EQ(config.Get(kAmqpPrefetch), 16);
+  EXPECT_EQ(config.Get(kAmqpPrefetch), 128);
   EXPECT_EQ(config.Get(kHttpMaxBodyBytes), 1048576);
   EXPECT_EQ(config.Get(kAmqpHeartbeat), std::chrono::seconds{30});
   EXPECT_EQ(config.Get(kShutdownGrace), std::chrono::seconds{25});
@@ -398,6 +444,18 @@ TEST(Durations, FormatReadsBack) {
   for (const std::int64_t ms : {1LL, 999LL, 61'001LL, 86'400'000LL * 3 + 3'723'004LL}) {
     EXPECT_EQ(*ParseDuration(FormatDuration(milliseconds{ms})), milliseconds{ms}) << ms;
   }
+}
+
+TEST(Durations, ListsParseAndFormatBack) {
+  using namespace std::chrono_literals;
+  EXPECT_EQ(*ParseDurationList("1m"), (std::vector<milliseconds>{1min}));
+  EXPECT_EQ(*ParseDurationList("0s,250ms,1h30m"), (std::vector<milliseconds>{0s, 250ms, 90min}));
+  EXPECT_EQ(FormatDurationList({1min, 5min, 24h}), "1m,5m,1d");
+  const std::vector<milliseconds> schedule = {2s, 4s, 6s};
+  EXPECT_EQ(*ParseDurationList(FormatDurationList(schedule)), schedule);
+  EXPECT_FALSE(ParseDurationList("").ok());
+  EXPECT_FALSE(ParseDurationList(" ").ok());
+  EXPECT_EQ(TypeName(kReconcileSchedule), "DURATION,...");
 }
 
 // --- Dump ----------------------------------------------------------------------------------------

@@ -123,6 +123,17 @@ domain::Result<Value> Convert(const SettingInfo& setting, std::string_view text)
       }
       return Value(*duration);
     }
+    case Kind::kDurationList: {
+      auto durations = ParseDurationList(text);
+      if (!durations.ok()) return durations.error();
+      for (const auto duration : *durations) {
+        if (duration < setting.min_duration || duration > setting.max_duration) {
+          return Invalid("every duration must be between " + FormatDuration(setting.min_duration) +
+                         " and " + FormatDuration(setting.max_duration));
+        }
+      }
+      return Value(std::move(durations).value());
+    }
   }
   return Invalid("unknown kind");
 }
@@ -269,8 +280,10 @@ std::string Show(const SettingInfo& setting, const Value& value) {
           return v.ToString();
         } else if constexpr (std::is_same_v<T, std::int64_t>) {
           return std::to_string(v);
-        } else {
+        } else if constexpr (std::is_same_v<T, std::chrono::milliseconds>) {
           return FormatDuration(v);
+        } else {
+          return FormatDurationList(v);
         }
       },
       value);

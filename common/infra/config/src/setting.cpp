@@ -14,7 +14,8 @@ std::string Range(const SettingInfo& setting) {
       if (setting.max != SettingInfo{}.max) range += std::to_string(setting.max);
       return range;
     }
-    case Kind::kDuration: {
+    case Kind::kDuration:
+    case Kind::kDurationList: {
       std::string range = FormatDuration(setting.min_duration) + "..";
       if (setting.max_duration != SettingInfo{}.max_duration) {
         range += FormatDuration(setting.max_duration);
@@ -71,6 +72,8 @@ std::string TypeName(const SettingInfo& setting) {
       return "INT";
     case Kind::kDuration:
       return "DURATION";
+    case Kind::kDurationList:
+      return "DURATION,...";
   }
   return "TEXT";
 }

@@ -237,6 +237,34 @@ std::string FormatDuration(std::chrono::milliseconds duration) {
   return out;
 }
 
+domain::Result<std::vector<std::chrono::milliseconds>> ParseDurationList(std::string_view text) {
+  std::vector<std::chrono::milliseconds> durations;
+  while (true) {
+    const auto comma = text.find(',');
+    std::string_view item = text.substr(0, comma);
+    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+    if (item.empty()) return Invalid("expected durations separated by commas, such as 1m,5m,1h");
+    auto duration = ParseDuration(item);
+    if (!duration.ok()) return duration.error();
+    if (!durations.empty() && *duration <= durations.back()) {
+      return Invalid("each duration must be longer than the one before it");
+    }
+    durations.push_back(*duration);
+    if (comma == std::string_view::npos) return durations;
+    text.remove_prefix(comma + 1);
+  }
+}
+
+std::string FormatDurationList(const std::vector<std::chrono::milliseconds>& durations) {
+  std::string out;
+  for (const auto duration : durations) {
+    if (!out.empty()) out += ',';
+    out += FormatDuration(duration);
+  }
+  return out;
+}
+
 domain::Result<std::int64_t> ParseInteger(std::string_view text) {
   if (text.empty()) return Invalid("expected an integer");
   std::int64_t value = 0;

@@ -61,8 +61,8 @@ struct ShownSetting {
   std::string origin;  // the file a value was read from, else empty
 };
 
-using Value =
-    std::variant<std::string, Secret, Url, HostPort, std::int64_t, std::chrono::milliseconds>;
+using Value = std::variant<std::string, Secret, Url, HostPort, std::int64_t,
+                           std::chrono::milliseconds, std::vector<std::chrono::milliseconds>>;
 
 // Validated, typed values of the settings a command declared. Immutable once loaded; safe to
 // share between threads.

@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <vector>
 
 #include "paypipe/infra/config/values.hpp"
 
@@ -21,6 +22,9 @@ enum class Kind {
   kEnum,      // one of `choices`                                -> std::string
   kInteger,   // decimal integer within [min, max]               -> std::int64_t
   kDuration,  // "30s", "5m", "1h30m"... within [min, max]       -> std::chrono::milliseconds
+  // "1m,5m,1h": comma-separated durations, strictly increasing, each within [min, max]
+  //                                                   -> std::vector<std::chrono::milliseconds>
+  kDurationList,
 };
 
 // What may be shown of a value, and whether it may come from <NAME>_FILE.
@@ -43,7 +47,7 @@ struct SettingInfo {
   // kInteger: inclusive range.
   std::int64_t min = 0;
   std::int64_t max = std::numeric_limits<std::int64_t>::max();
-  // kDuration: inclusive range.
+  // kDuration, kDurationList: inclusive range (of each duration).
   std::chrono::milliseconds min_duration = std::chrono::milliseconds::zero();
   std::chrono::milliseconds max_duration = std::chrono::milliseconds::max();
 };
@@ -66,6 +70,8 @@ consteval bool KindHoldsType(Kind kind) {
       return std::is_same_v<T, std::int64_t>;
     case Kind::kDuration:
       return std::is_same_v<T, std::chrono::milliseconds>;
+    case Kind::kDurationList:
+      return std::is_same_v<T, std::vector<std::chrono::milliseconds>>;
   }
   return false;
 }

@@ -8,6 +8,7 @@
 
 #include <array>
 #include <chrono>
+#include <vector>
 
 #include "paypipe/infra/config/setting.hpp"
 
@@ -198,7 +199,8 @@ inline constexpr Setting<std::chrono::milliseconds> kShutdownGrace{{
 
 inline constexpr Setting<std::int64_t> kBatchSize{{
     .env = "PAYPIPE_BATCH_SIZE",
-    .help = "Deliveries a worker thread commits in one database transaction and one confirm wait",
+    .help = "Deliveries a worker thread commits in one database transaction and one confirm wait; "
+            "payments a scheduler job handles in one transaction",
     .kind = Kind::kInteger,
     .default_value = "64",
     .min = 1,
@@ -216,13 +218,54 @@ inline constexpr Setting<std::chrono::milliseconds> kRelayMinAge{{
 
 inline constexpr Setting<std::string> kFaultPoint{{
     .env = "PAYPIPE_FAULT_POINT",
-    .help = "Tests only: <point>:<n> ends the worker abruptly on the n-th hit of a crash point "
-            "(after_inbox_insert, after_commit_before_publish, after_publish_before_mark, "
-            "after_mark_before_ack); needs a build with PAYPIPE_FAULT_POINTS",
+    .help = "Tests only: <point>:<n> ends the worker or scheduler abruptly on the n-th hit of a "
+            "crash point (after_inbox_insert, after_commit_before_publish, "
+            "after_publish_before_mark, after_mark_before_ack); needs a build with "
+            "PAYPIPE_FAULT_POINTS",
     .kind = Kind::kString,
 }};
 
 // --- Scheduler --------------------------------------------------------------------------------
+
+inline constexpr Setting<std::chrono::milliseconds> kSchedulerLease{{
+    .env = "PAYPIPE_SCHEDULER_LEASE",
+    .help = "How long a scheduler replica holds a job's lease in the database between renewals; "
+            "the jobs of a replica that dies pass to another after this long",
+    .kind = Kind::kDuration,
+    .default_value = "30s",
+    .min_duration = std::chrono::seconds{1},
+    .max_duration = std::chrono::minutes{10},
+}};
+
+inline constexpr Setting<std::chrono::milliseconds> kReconcileInterval{{
+    .env = "PAYPIPE_RECONCILE_INTERVAL",
+    .help = "How often the scheduler looks for stuck payments whose next look-up is due",
+    .kind = Kind::kDuration,
+    .default_value = "15s",
+    .min_duration = std::chrono::milliseconds{100},
+    .max_duration = std::chrono::hours{1},
+}};
+
+inline constexpr Setting<std::chrono::milliseconds> kReconcileStuckAfter{{
+    .env = "PAYPIPE_RECONCILE_STUCK_AFTER",
+    .help = "A payment IN_PROGRESS or UNKNOWN without any change for this long is stuck and "
+            "enters the reconciliation schedule; after its last look-up it has this long again "
+            "to move before the alert",
+    .kind = Kind::kDuration,
+    .default_value = "1m",
+    .min_duration = std::chrono::seconds{1},
+    .max_duration = std::chrono::hours{24},
+}};
+
+inline constexpr Setting<std::vector<std::chrono::milliseconds>> kReconcileSchedule{{
+    .env = "PAYPIPE_RECONCILE_SCHEDULE",
+    .help = "When a stuck payment is looked up at its PG again (payment.verify to confirm), "
+            "counted from the moment it became stuck; still stuck after the last one: one "
+            "critical Slack alert, then it is left to an operator",
+    .kind = Kind::kDurationList,
+    .default_value = "1m,5m,15m,1h,6h,24h",
+    .max_duration = std::chrono::hours{24 * 30},
+}};
 
 inline constexpr Setting<std::chrono::milliseconds> kRetention{{
     .env = "PAYPIPE_RETENTION",
@@ -272,6 +315,10 @@ inline constexpr auto kAllSettings = std::to_array<const SettingInfo*>({
     &kBatchSize,
     &kRelayMinAge,
     &kFaultPoint,
+    &kSchedulerLease,
+    &kReconcileInterval,
+    &kReconcileStuckAfter,
+    &kReconcileSchedule,
     &kRetention,
     &kLogLevel,
 });

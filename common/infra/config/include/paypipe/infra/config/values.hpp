@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "paypipe/domain/result.hpp"
 
@@ -58,6 +59,13 @@ inline constexpr std::string_view kRedacted = "<redacted>";
 [[nodiscard]] domain::Result<std::chrono::milliseconds> ParseDuration(std::string_view text);
 // The shortest text ParseDuration reads back as `duration`: "1m30s", "250ms", "0s".
 [[nodiscard]] std::string FormatDuration(std::chrono::milliseconds duration);
+// Comma-separated durations ("1m,5m,15m"; spaces around the commas are allowed), at least one,
+// each greater than the one before.
+[[nodiscard]] domain::Result<std::vector<std::chrono::milliseconds>> ParseDurationList(
+    std::string_view text);
+// "1m,5m,15m": the text ParseDurationList reads back as `durations`.
+[[nodiscard]] std::string FormatDurationList(
+    const std::vector<std::chrono::milliseconds>& durations);
 [[nodiscard]] domain::Result<std::int64_t> ParseInteger(std::string_view text);
 // Decodes %XX escapes; a malformed escape is an error.
 [[nodiscard]] domain::Result<std::string> PercentDecode(std::string_view text);
