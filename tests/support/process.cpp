@@ -9,6 +9,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -103,6 +104,18 @@ ProcessOutcome RunPaypipe(const std::vector<std::string>& args,
   outcome.out = process.Out();
   outcome.err = process.Err();
   return outcome;
+}
+
+std::optional<int> LoggedPort(const PaypipeProcess& process, std::string_view message) {
+  std::istringstream lines(process.Err());
+  for (std::string line; std::getline(lines, line);) {
+    const auto parsed = nlohmann::json::parse(line, nullptr, false);
+    if (parsed.is_object() && parsed.value("msg", "") == message && parsed.contains("port") &&
+        parsed["port"].is_number_integer()) {
+      return parsed["port"].get<int>();
+    }
+  }
+  return std::nullopt;
 }
 
 }  // namespace paypipe::testing

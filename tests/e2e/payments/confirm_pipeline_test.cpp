@@ -6,16 +6,12 @@
 // must be as the PG has it, the ledger must balance and nothing may be paid twice.
 #include <gtest/gtest.h>
 
-#include <csignal>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
-#include <sstream>
 
 #include "paypipe/demo/driver.hpp"
-#include "paypipe/infra/http_client/client.hpp"
-#include "paypipe/testing/process.hpp"
-#include "paypipe/testing/runtime_fixture.hpp"
+#include "paypipe/testing/pipeline_fixture.hpp"
 
 namespace paypipe::e2e {
 namespace {
@@ -23,13 +19,7 @@ namespace {
 using namespace std::chrono_literals;
 using nlohmann::json;
 using runtime::test::Eventually;
-using runtime::test::ExecuteOrThrow;
-using runtime::test::FastConnectionOptions;
-using runtime::test::ParseAmqpOrThrow;
-using testing::PaypipeProcess;
 
-constexpr const char* kApiToken = "e2e-api-token";
-constexpr const char* kTossKey = "test_sk_e2e";
 constexpr int kOrders = 100;
 
 // Every confirm's first call meets these faults (the retries meet none, see below).
@@ -44,158 +34,18 @@ constexpr const char* kConfirmFaults = R"({
 constexpr const char* kWebhookFaults = R"({"duplicate": 0.3, "out_of_order": 0.2,
   "reorder_max_hold_ms": 300})";
 
-class ConfirmPipelineTest : public ::testing::Test {
+class ConfirmPipelineTest : public testing::PipelineTest {
  protected:
-  ConfirmPipelineTest()
-      : amqp_url_(ParseAmqpOrThrow(vhost_.amqp_url())),
-        admin_(amqp_url_, FastConnectionOptions()),
-        db_(database_.Connect()) {
-    runtime::test::ApplySchema(*db_);
-    runtime::test::DeclareTopology(admin_, runtime::topology::TopologySpec::Default());
-    ExecuteOrThrow(*db_,
-                   "INSERT INTO partners (partner_id, name, fee_rate_bps, fee_vat_rate_bps) "
-                   "VALUES ('e2e-partner', 'E2E Partner', 250, 1000)");
-  }
-
-  ~ConfirmPipelineTest() override {
-    for (auto* process : {worker_.get(), sim_.get(), gateway_.get()}) {
-      if (process != nullptr) process->Signal(SIGTERM);
-    }
-    for (auto* process : {worker_.get(), sim_.get(), gateway_.get()}) {
-      if (process != nullptr) (void)process->Wait(10s);
-    }
-  }
-
-  std::vector<std::string> Environment(std::vector<std::string> extra) const {
-    std::vector<std::string> environment = {"PAYPIPE_AMQP_URL=" + vhost_.amqp_url(),
-                                            "PAYPIPE_MYSQL_URL=" + database_.url_string(),
-                                            "PAYPIPE_HTTP_ADDR=127.0.0.1:0",
-                                            std::string("PAYPIPE_API_TOKEN=") + kApiToken,
-                                            std::string("PAYPIPE_TOSS_SECRET_KEY=") + kTossKey,
-                                            "PAYPIPE_SHUTDOWN_GRACE=5s",
-                                            "PAYPIPE_LOG_LEVEL=info"};
-    environment.insert(environment.end(), extra.begin(), extra.end());
-    return environment;
-  }
-
-  // The port a process logged once listening (PAYPIPE_HTTP_ADDR=127.0.0.1:0).
-  static int LoggedPort(const PaypipeProcess& process, const std::string& message) {
-    int port = 0;
-    Eventually(
-        [&] {
-          std::istringstream lines(process.Err());
-          for (std::string line; std::getline(lines, line);) {
-            const auto parsed = json::parse(line, nullptr, false);
-            if (!parsed.is_discarded() && parsed.value("msg", "") == message) {
-              port = parsed.at("port").get<int>();
-              return true;
-            }
-          }
-          return false;
-        },
-        15s);
-    if (port == 0) throw std::runtime_error("no '" + message + "' in:\n" + process.Err());
-    return port;
-  }
-
   void StartPipeline() {
-    gateway_ = std::make_unique<PaypipeProcess>(
-        std::vector<std::string>{"gateway"}, Environment({"PAYPIPE_GATEWAY_CONFIRM_TIMEOUT=3s"}));
-    gateway_url_ = "http://127.0.0.1:" + std::to_string(LoggedPort(*gateway_, "gateway listening"));
-
+    StartGateway({"PAYPIPE_GATEWAY_CONFIRM_TIMEOUT=3s"});
     const json plan = {{"endpoints", {{"toss.confirm", json::parse(kConfirmFaults)}}},
                        {"webhooks", json::parse(kWebhookFaults)}};
-    sim_ = std::make_unique<PaypipeProcess>(
-        std::vector<std::string>{"sim", "--http-addr", "127.0.0.1:0", "--seed", "7", "--faults",
-                                 plan.dump(), "--toss-webhook-url", gateway_url_ + "/webhooks/toss",
-                                 "--webhook-time-scale", "0.001"},
-        Environment({}));
-    ASSERT_TRUE(Eventually([&] { return sim_->Out().find("listening") != std::string::npos; }, 15s))
-        << sim_->Err();
-    sim_url_ = json::parse(sim_->Out().substr(0, sim_->Out().find('\n')))["listening"];
-
+    StartSim({"--seed", "7", "--faults", plan.dump(), "--toss-webhook-url",
+              gateway_url_ + "/webhooks/toss", "--webhook-time-scale", "0.001"});
     // A withheld answer costs the confirm stage 1 s.
-    worker_ = std::make_unique<PaypipeProcess>(
-        std::vector<std::string>{"worker", "confirm,webhook-intake"},
-        Environment({"PAYPIPE_TOSS_API_BASE=" + sim_url_ + "/toss",
-                     "PAYPIPE_HTTP_CLIENT_TIMEOUT=1s", "PAYPIPE_RELAY_MIN_AGE=1s"}));
-    (void)LoggedPort(*worker_, "serving health and metrics");
+    StartWorker("confirm,webhook-intake",
+                {"PAYPIPE_HTTP_CLIENT_TIMEOUT=1s", "PAYPIPE_RELAY_MIN_AGE=1s"});
   }
-
-  json Sim(const std::string& method, const std::string& path, const std::string& body = {}) {
-    infra::http_client::ClientRequest request;
-    request.method = method;
-    request.url = sim_url_ + "/_sim" + path;
-    request.body = body;
-    if (!body.empty()) request.headers.Set("Content-Type", "application/json");
-    request.total_timeout = 10s;
-    request.max_response_bytes = std::size_t{64} << 20;
-    auto response = client_.Send(request);
-    if (!response.ok()) throw std::runtime_error(response.error().ToString());
-    if (response->status >= 300) {
-      throw std::runtime_error(method + " /_sim" + path + ": " + std::to_string(response->status));
-    }
-    return response->body.empty() ? json() : json::parse(response->body);
-  }
-
-  std::int64_t Scalar(const std::string& sql) {
-    auto rows = db_->Query(sql);
-    if (!rows.ok()) throw std::runtime_error(rows.error().ToString() + " in " + sql);
-    return rows->front().OptionalInt64(0).value_or(0);
-  }
-
-  std::uint32_t Ready(const std::string& queue) {
-    auto counts = admin_.InspectQueue(queue);
-    if (!counts.ok()) throw std::runtime_error(counts.error().ToString());
-    return counts->messages;
-  }
-
-  // Nothing left to do: every confirmed order decided, the PG's webhooks all delivered and
-  // taken in, the stage queues and their retry tiers empty, the outbox published. Otherwise
-  // `busy_` says what is still moving.
-  bool Settled(std::int64_t confirmable) {
-    const std::int64_t decided = Scalar(
-        "SELECT COUNT(*) FROM payments WHERE status NOT IN ('READY', 'IN_PROGRESS', 'UNKNOWN')");
-    busy_ = std::to_string(decided) + " of " + std::to_string(confirmable) + " payments decided";
-    if (decided < confirmable || Scalar("SELECT COUNT(*) FROM payments") != decided) return false;
-    busy_ = "outbox not published";
-    if (Scalar("SELECT COUNT(*) FROM outbox WHERE published_at IS NULL") > 0) return false;
-    const json summary = Sim("GET", "/ledger/summary");
-    busy_ = "webhooks pending at the sim";
-    if (summary.value("webhooks_pending", 0) > 0) return false;
-    const auto topology = runtime::topology::Expand(runtime::topology::TopologySpec::Default());
-    for (const auto& queue : topology.queues) {
-      const bool ours = queue.name.starts_with("paypipe.confirm") ||
-                        queue.name.starts_with("paypipe.webhook-intake");
-      busy_ = queue.name + " not empty";
-      if (ours && !queue.name.ends_with(".dlq") && Ready(queue.name) > 0) return false;
-    }
-    std::int64_t distinct_webhooks = 0;
-    const json truth = Sim("GET", "/ledger");
-    for (const auto& webhook : truth["webhooks"]) {
-      busy_ = "webhook " + webhook.value("id", "") + " " + webhook.value("state", "");
-      if (webhook.value("state", "") != "delivered") return false;
-      distinct_webhooks += webhook.value("duplicate", false) ? 0 : 1;
-    }
-    const std::int64_t stored = Scalar("SELECT COUNT(*) FROM webhook_events");
-    busy_ = std::to_string(stored) + " webhook_events for " + std::to_string(distinct_webhooks) +
-            " distinct webhooks";
-    return stored == distinct_webhooks;
-  }
-
-  infra::http_client::CurlGlobal curl_;
-  testing::rabbitmq::ScopedVhost vhost_;
-  testing::mysql::ScopedDatabase database_;
-  infra::amqp::AmqpUrl amqp_url_;
-  infra::amqp::Admin admin_;
-  std::unique_ptr<infra::db::Connection> db_;
-  infra::http_client::Client client_;
-  std::unique_ptr<PaypipeProcess> gateway_;
-  std::unique_ptr<PaypipeProcess> sim_;
-  std::unique_ptr<PaypipeProcess> worker_;
-  std::string gateway_url_;
-  std::string sim_url_;
-  std::string busy_;
 };
 
 TEST_F(ConfirmPipelineTest, EveryPaymentEndsAsThePgHasItWithBalancedBooksUnderFaults) {
@@ -204,8 +54,8 @@ TEST_F(ConfirmPipelineTest, EveryPaymentEndsAsThePgHasItWithBalancedBooksUnderFa
   demo::DriveOptions storefront;
   storefront.gateway_url = gateway_url_;
   storefront.sim_url = sim_url_;
-  storefront.api_token = kApiToken;
-  storefront.partner_id = "e2e-partner";
+  storefront.api_token = std::string(testing::kE2eApiToken);
+  storefront.partner_id = std::string(testing::kE2ePartner);
   storefront.order_prefix = "e2e-order";
   storefront.checkouts = kOrders;
   storefront.concurrency = 8;

@@ -30,14 +30,7 @@ class GatewayCommandTest : public GatewayTest {
 
   // The port the gateway logged once listening (PAYPIPE_HTTP_ADDR=127.0.0.1:0).
   static std::optional<int> ServedPort(const testing::PaypipeProcess& gateway) {
-    std::istringstream lines(gateway.Err());
-    for (std::string line; std::getline(lines, line);) {
-      const auto parsed = json::parse(line, nullptr, false);
-      if (!parsed.is_discarded() && parsed.value("msg", "") == "gateway listening") {
-        return parsed.at("port").get<int>();
-      }
-    }
-    return std::nullopt;
+    return testing::LoggedPort(gateway, "gateway listening");
   }
 
   static infra::http::Response Call(int port, const std::string& method, const std::string& path,

@@ -9,16 +9,16 @@
 #include <cstdlib>
 #include <memory>
 #include <optional>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "paypipe/gateway/gateway.hpp"
-#include "paypipe/infra/crypto/crypto.hpp"
 #include "paypipe/infra/http_client/client.hpp"
 #include "paypipe/messages/webhook_received.hpp"
 #include "paypipe/runtime/amqp_ports.hpp"
+#include "paypipe/testing/metrics_text.hpp"
 #include "paypipe/testing/runtime_fixture.hpp"
+#include "paypipe/testing/standard_webhooks.hpp"
 #include "paypipe/testing/tcp_proxy.hpp"
 
 namespace paypipe::gateway::test {
@@ -34,22 +34,12 @@ inline constexpr std::string_view kApiToken = "gateway-test-token";
 inline const std::string kWebhookKey = "portone-webhook-test-key";
 inline const std::string kPartner = "partner-1";
 
-inline std::string WebhookSecret() { return "whsec_" + infra::crypto::Base64Encode(kWebhookKey); }
+inline std::string WebhookSecret() { return testing::WebhookSecretOf(kWebhookKey); }
 
 // Standard Webhooks headers for `body`, signed now with `key`.
 inline infra::http::Headers PortOneHeaders(const std::string& body, const std::string& id,
                                            const std::string& key = kWebhookKey) {
-  const std::int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
-                               std::chrono::system_clock::now().time_since_epoch())
-                               .count();
-  const std::string content = id + "." + std::to_string(now) + "." + body;
-  infra::http::Headers headers;
-  headers.Set("Content-Type", "application/json");
-  headers.Set("webhook-id", id);
-  headers.Set("webhook-timestamp", std::to_string(now));
-  headers.Set("webhook-signature",
-              "v1," + infra::crypto::Base64Encode(infra::crypto::HmacSha256(key, content)));
-  return headers;
+  return testing::StandardWebhookHeaders(body, id, key, testing::UnixNow());
 }
 
 inline infra::http::Headers JsonHeaders() {
@@ -150,14 +140,7 @@ class GatewayTest : public ::testing::Test {
   // The value of one series in /metrics, e.g.
   // Metric("paypipe_gateway_webhooks_accepted_total{format=\"toss\"}"); 0 when absent.
   double Metric(const std::string& series) {
-    std::istringstream lines(gateway_->RenderMetrics());
-    for (std::string line; std::getline(lines, line);) {
-      if (line.size() > series.size() && line.compare(0, series.size(), series) == 0 &&
-          line[series.size()] == ' ') {
-        return std::stod(line.substr(series.size() + 1));
-      }
-    }
-    return 0;
+    return testing::MetricValue(gateway_->RenderMetrics(), series);
   }
 
   std::uint32_t Ready(const std::string& queue) {
@@ -169,18 +152,9 @@ class GatewayTest : public ::testing::Test {
   // Consumes (and acks) up to `count` messages of `queue` as the runtime would see them.
   std::vector<runtime::WireMessage> Drain(const std::string& queue, std::size_t count,
                                           std::chrono::milliseconds timeout = 20s) {
-    infra::amqp::ConsumerOptions options;
-    options.connection = FastConnectionOptions();
-    options.queues = {queue};
-    options.prefetch = 500;
-    infra::amqp::Consumer consumer(amqp_url_, options);
     std::vector<runtime::WireMessage> out;
-    const auto until = std::chrono::steady_clock::now() + timeout;
-    while (out.size() < count && std::chrono::steady_clock::now() < until) {
-      auto next = consumer.Next(200ms);
-      if (!next.ok() || !next->has_value()) continue;
-      EXPECT_TRUE(consumer.Ack((*next)->tag).ok());
-      out.push_back(runtime::FromAmqp(std::move(**next)).message);
+    for (auto& delivery : runtime::test::DrainQueue(amqp_url_, queue, count, timeout)) {
+      out.push_back(runtime::FromAmqp(std::move(delivery)).message);
     }
     return out;
   }

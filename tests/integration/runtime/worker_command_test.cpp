@@ -46,14 +46,7 @@ TEST_F(WorkerCommandTest, ProcessesMessagesAndStopsOnSigterm) {
 
 // The port the worker logged when it started serving HTTP (PAYPIPE_HTTP_ADDR=127.0.0.1:0).
 std::optional<int> ServedPort(const testing::PaypipeProcess& worker) {
-  std::istringstream lines(worker.Err());
-  for (std::string line; std::getline(lines, line);) {
-    const auto parsed = nlohmann::json::parse(line, nullptr, false);
-    if (!parsed.is_discarded() && parsed.value("msg", "") == "serving health and metrics") {
-      return parsed.at("port").get<int>();
-    }
-  }
-  return std::nullopt;
+  return testing::LoggedPort(worker, "serving health and metrics");
 }
 
 infra::http::Response Get(int port, const std::string& path) {

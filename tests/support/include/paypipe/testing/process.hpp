@@ -8,6 +8,7 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace paypipe::testing {
@@ -36,6 +37,11 @@ class PaypipeProcess {
   pid_t pid_ = -1;
   std::optional<int> status_;
 };
+
+// The `port` of the first JSON log line on the process's stderr whose `msg` is `message` (how a
+// process started with PAYPIPE_HTTP_ADDR=127.0.0.1:0 says where it listens); nullopt until then.
+[[nodiscard]] std::optional<int> LoggedPort(const PaypipeProcess& process,
+                                            std::string_view message);
 
 struct ProcessOutcome {
   int status = -1;  // -1 when it could not be started or did not end within the timeout

@@ -1,7 +1,8 @@
 #pragma once
 
-// Shared by the runtime's integration and chaos tests: a vhost with the test-echo topology, a
-// database with the runtime's tables, and helpers to publish, drain queues and count effects.
+// Shared by the runtime's and the stages' integration tests and the chaos tests: a vhost with a
+// topology (the test-echo one, or production's), a database with the runtime's tables, an
+// in-process worker, and helpers to publish, drain queues and count effects.
 
 #include <gtest/gtest.h>
 
@@ -157,36 +158,44 @@ bool Eventually(Predicate done, std::chrono::milliseconds timeout = 20s) {
   return done();
 }
 
-class RuntimeTest : public ::testing::Test {
+// Consumes (and acks) messages from `queue` until `count` arrived or `timeout` passed.
+inline std::vector<infra::amqp::Delivery> DrainQueue(const infra::amqp::AmqpUrl& url,
+                                                     const std::string& queue, std::size_t count,
+                                                     std::chrono::milliseconds timeout = 20s) {
+  infra::amqp::ConsumerOptions options;
+  options.connection = FastConnectionOptions();
+  options.queues = {queue};
+  options.prefetch = 100;
+  infra::amqp::Consumer consumer(url, options);
+  std::vector<infra::amqp::Delivery> out;
+  const auto until = std::chrono::steady_clock::now() + timeout;
+  while (out.size() < count && std::chrono::steady_clock::now() < until) {
+    auto next = consumer.Next(200ms);
+    if (!next.ok() || !next->has_value()) continue;
+    EXPECT_TRUE(consumer.Ack((*next)->tag).ok());
+    out.push_back(std::move(**next));
+  }
+  return out;
+}
+
+// A vhost with the topology of a spec, a database with the runtime's tables, a confirming
+// publisher, and an in-process Worker for the stage a test runs. The fixture that owns the stage
+// stops the worker in its destructor (StopWorker), before the stage goes away.
+class WorkerTest : public ::testing::Test {
  protected:
-  RuntimeTest()
+  explicit WorkerTest(const topology::TopologySpec& spec)
       : amqp_url_(ParseAmqpOrThrow(vhost_.amqp_url())),
         admin_(amqp_url_, FastConnectionOptions()),
         db_(database_.Connect()),
         logger_(log_sink_, clock_, infra::log::Level::kInfo, "test") {
     ApplySchema(*db_);
-    DeclareTopology(admin_, TestSpec());
+    DeclareTopology(admin_, spec);
     infra::amqp::PublisherOptions publisher_options;
     publisher_options.connection = FastConnectionOptions();
     publisher_ = std::make_unique<infra::amqp::Publisher>(amqp_url_, publisher_options);
   }
 
-  ~RuntimeTest() override {
-    if (!worker_) return;
-    if (!worker_->Stop(20s)) std::abort();  // threads still hold this fixture
-    const StageStats& s = Stats();
-    std::fprintf(stderr,
-                 "test-echo stats: received=%llu committed=%llu acked=%llu retried=%llu "
-                 "dead_lettered=%llu duplicates=%llu unit_failures=%llu publish_failures=%llu\n",
-                 static_cast<unsigned long long>(s.received.load()),
-                 static_cast<unsigned long long>(s.committed.load()),
-                 static_cast<unsigned long long>(s.acked.load()),
-                 static_cast<unsigned long long>(s.retried.load()),
-                 static_cast<unsigned long long>(s.dead_lettered.load()),
-                 static_cast<unsigned long long>(s.inbox_duplicates.load()),
-                 static_cast<unsigned long long>(s.unit_failures.load()),
-                 static_cast<unsigned long long>(s.publish_failures.load()));
-  }
+  ~WorkerTest() override { StopWorker(); }
 
   WorkerOptions Options(std::size_t concurrency = 2) {
     WorkerOptions options;
@@ -201,15 +210,19 @@ class RuntimeTest : public ::testing::Test {
     return options;
   }
 
-  void StartWorker(WorkerOptions options) {
-    const topology::TopologySpec spec = TestSpec();
-    const topology::StageSpec* stage = spec.FindStage(test_stage::kEchoStageName);
-    ASSERT_NE(stage, nullptr);
-    StageBinding binding{&stage_, PolicyFromTiers(stage->retry_tiers),
-                         topology::WorkQueueName(stage->name)};
+  // Runs `stage` on its work queue with the retry tiers `spec` gives it.
+  void StartStage(const Stage& stage, const topology::TopologySpec& spec, WorkerOptions options) {
+    const topology::StageSpec* stage_spec = spec.FindStage(stage.Name());
+    ASSERT_NE(stage_spec, nullptr) << stage.Name();
+    StageBinding binding{&stage, PolicyFromTiers(stage_spec->retry_tiers),
+                         topology::WorkQueueName(stage_spec->name)};
     worker_ = std::make_unique<Worker>(std::vector<StageBinding>{binding}, std::move(options),
                                        faults_, clock_, logger_);
     worker_->Start();
+  }
+
+  void StopWorker() {
+    if (worker_ && !worker_->Stop(20s)) std::abort();  // threads still hold this fixture
   }
 
   void Publish(const std::vector<OutboundMessage>& messages) {
@@ -224,15 +237,6 @@ class RuntimeTest : public ::testing::Test {
     if (!rows.ok()) throw std::runtime_error(rows.error().ToString());
     return rows->front().Int64(0);
   }
-  std::int64_t EffectRows() { return Scalar("SELECT COUNT(*) FROM test_echo_effects"); }
-  std::int64_t EffectsOf(const std::string& id) {
-    return Scalar("SELECT COUNT(*) FROM test_echo_effects WHERE message_id = ?", {id});
-  }
-  std::int64_t MaxEffectsPerMessage() {
-    return Scalar(
-        "SELECT COALESCE(MAX(n), 0) FROM (SELECT COUNT(*) AS n FROM test_echo_effects GROUP BY "
-        "message_id) counts");
-  }
   std::int64_t UnpublishedOutbox() {
     return Scalar("SELECT COUNT(*) FROM outbox WHERE published_at IS NULL");
   }
@@ -246,23 +250,8 @@ class RuntimeTest : public ::testing::Test {
   // Consumes (and acks) messages from `queue` until `count` arrived or `timeout` passed.
   std::vector<infra::amqp::Delivery> Drain(const std::string& queue, std::size_t count,
                                            std::chrono::milliseconds timeout = 20s) {
-    infra::amqp::ConsumerOptions options;
-    options.connection = FastConnectionOptions();
-    options.queues = {queue};
-    options.prefetch = 100;
-    infra::amqp::Consumer consumer(amqp_url_, options);
-    std::vector<infra::amqp::Delivery> out;
-    const auto until = std::chrono::steady_clock::now() + timeout;
-    while (out.size() < count && std::chrono::steady_clock::now() < until) {
-      auto next = consumer.Next(200ms);
-      if (!next.ok() || !next->has_value()) continue;
-      EXPECT_TRUE(consumer.Ack((*next)->tag).ok());
-      out.push_back(std::move(**next));
-    }
-    return out;
+    return DrainQueue(amqp_url_, queue, count, timeout);
   }
-
-  const StageStats& Stats() { return *worker_->Stats(test_stage::kEchoStageName); }
 
   testing::rabbitmq::ScopedVhost vhost_;
   testing::mysql::ScopedDatabase database_;
@@ -274,9 +263,47 @@ class RuntimeTest : public ::testing::Test {
   infra::log::FileDescriptorSink log_sink_{2};
   infra::log::Logger logger_;
   FaultPoints faults_;
-  test_stage::EchoStage stage_;
   std::unique_ptr<infra::amqp::Publisher> publisher_;
   std::unique_ptr<Worker> worker_;
+};
+
+// The test-echo stage on its own topology (two 1 s retry tiers).
+class RuntimeTest : public WorkerTest {
+ protected:
+  RuntimeTest() : WorkerTest(TestSpec()) {}
+
+  ~RuntimeTest() override {
+    if (!worker_) return;
+    StopWorker();
+    const StageStats& s = Stats();
+    std::fprintf(stderr,
+                 "test-echo stats: received=%llu committed=%llu acked=%llu retried=%llu "
+                 "dead_lettered=%llu duplicates=%llu unit_failures=%llu publish_failures=%llu\n",
+                 static_cast<unsigned long long>(s.received.load()),
+                 static_cast<unsigned long long>(s.committed.load()),
+                 static_cast<unsigned long long>(s.acked.load()),
+                 static_cast<unsigned long long>(s.retried.load()),
+                 static_cast<unsigned long long>(s.dead_lettered.load()),
+                 static_cast<unsigned long long>(s.inbox_duplicates.load()),
+                 static_cast<unsigned long long>(s.unit_failures.load()),
+                 static_cast<unsigned long long>(s.publish_failures.load()));
+  }
+
+  void StartWorker(WorkerOptions options) { StartStage(stage_, TestSpec(), std::move(options)); }
+
+  std::int64_t EffectRows() { return Scalar("SELECT COUNT(*) FROM test_echo_effects"); }
+  std::int64_t EffectsOf(const std::string& id) {
+    return Scalar("SELECT COUNT(*) FROM test_echo_effects WHERE message_id = ?", {id});
+  }
+  std::int64_t MaxEffectsPerMessage() {
+    return Scalar(
+        "SELECT COALESCE(MAX(n), 0) FROM (SELECT COUNT(*) AS n FROM test_echo_effects GROUP BY "
+        "message_id) counts");
+  }
+
+  const StageStats& Stats() { return *worker_->Stats(test_stage::kEchoStageName); }
+
+  test_stage::EchoStage stage_;
 };
 
 }  // namespace paypipe::runtime::test
