@@ -7,6 +7,7 @@
 #include "paypipe/cli/topology/topology_commands.hpp"
 #include "paypipe/demo/demo_command.hpp"
 #include "paypipe/gateway/gateway_command.hpp"
+#include "paypipe/scheduler/scheduler_command.hpp"
 #include "paypipe/sim/sim_command.hpp"
 
 namespace paypipe::cli {
@@ -18,6 +19,7 @@ void RegisterCommands(CommandRegistry& registry, const infra::config::Catalog& c
   topology::RegisterTopologyCommands(registry);
   registry.Add(std::make_unique<sim::SimCommand>());
   registry.Add(std::make_unique<gateway::GatewayCommand>());
+  registry.Add(std::make_unique<scheduler::SchedulerCommand>());
   registry.DescribeGroup("demo", "The README's demo (scripts/demo.sh)");
   registry.Add(std::make_unique<demo::DemoDriveCommand>());
 }

@@ -2,14 +2,12 @@
 
 #include <cstdlib>
 #include <memory>
-#include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
 
+#include "paypipe/cli/health_server.hpp"
 #include "paypipe/infra/config/settings.hpp"
-#include "paypipe/infra/http_server/router.hpp"
 #include "paypipe/infra/http_server/server.hpp"
-#include "paypipe/infra/metrics/registry.hpp"
 #include "paypipe/runtime/fault_points.hpp"
 #include "paypipe/runtime/metrics_text.hpp"
 #include "paypipe/runtime/topology/topology.hpp"
@@ -110,45 +108,23 @@ int WorkerCommand::Run(const CommandContext& context) {
 
   std::unique_ptr<infra::http_server::Server> server;
   if (const auto* addr = cfg.Find(config::kHttpAddr)) {
-    infra::http_server::Router router;
-    router.Add("GET", "/healthz",
-               [](infra::http::Request, infra::http_server::PathParams,
-                  infra::http_server::Responder responder) {
-                 responder.Respond(infra::http::Response::Json(200, R"({"status":"ok"})"));
-               });
-    router.Add("GET", "/readyz",
-               [&worker](infra::http::Request, infra::http_server::PathParams,
-                         infra::http_server::Responder responder) {
-                 const runtime::Readiness readiness = worker.CheckReadiness();
-                 const nlohmann::json body = {{"status", readiness.ready() ? "ready" : "not ready"},
-                                              {"started", readiness.started},
-                                              {"stopping", readiness.stopping},
-                                              {"broker", readiness.broker},
-                                              {"database", readiness.database}};
-                 responder.Respond(
-                     infra::http::Response::Json(readiness.ready() ? 200 : 503, body.dump()));
-               });
-    router.Add("GET", "/metrics",
-               [&worker, &context](infra::http::Request, infra::http_server::PathParams,
-                                   infra::http_server::Responder responder) {
-                 auto response = infra::http::Response::Text(
-                     200, context.metrics.RenderText() + runtime::RenderRuntimeMetrics(worker));
-                 response.headers.Set("Content-Type",
-                                      std::string(infra::metrics::kTextContentType));
-                 responder.Respond(std::move(response));
-               });
-    infra::http_server::ServerOptions server_options;
-    server_options.host = addr->host;
-    server_options.port = addr->port;
-    auto started = infra::http_server::Server::Start(server_options, router.ToHandler());
+    HealthEndpoints endpoints;
+    endpoints.readiness = [&worker] {
+      const runtime::Readiness readiness = worker.CheckReadiness();
+      return ReadinessReport{readiness.ready(),
+                             {{"started", readiness.started},
+                              {"stopping", readiness.stopping},
+                              {"broker", readiness.broker},
+                              {"database", readiness.database}}};
+    };
+    endpoints.extra_metrics = [&worker] { return runtime::RenderRuntimeMetrics(worker); };
+    auto started = ServeHealth(*addr, std::move(endpoints), context);
     if (!started.ok()) {
       logger.Error("cannot serve HTTP",
                    {{"addr", addr->ToString()}, {"error", started.error().ToString()}});
       return kExitFailure;
     }
     server = std::move(started).value();
-    logger.Info("serving health and metrics",
-                {{"port", static_cast<std::int64_t>(server->port())}});
   }
 
   worker.Start();
