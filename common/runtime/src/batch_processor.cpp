@@ -70,6 +70,17 @@ Result<std::vector<OutgoingMessage>> BatchProcessor::CallStage(const Item& item,
   }
 }
 
+Result<std::vector<std::vector<OutgoingMessage>>> BatchProcessor::CallStageBatch(
+    std::span<const Envelope* const> envelopes, UnitOfWork& work) const {
+  try {
+    return stage_.HandleBatch(envelopes, work);
+  } catch (const std::exception& e) {
+    return Error::Permanent(std::string(kStageException), e.what());
+  } catch (...) {
+    return Error::Permanent(std::string(kStageException), "non-standard exception");
+  }
+}
+
 Result<nlohmann::json> BatchProcessor::CallPrepare(const Item& item,
                                                    PrepareContext& context) const {
   try {
@@ -228,8 +239,38 @@ Result<BatchProcessor::UnitResult> BatchProcessor::RunUnit(std::span<Item*> item
     faults_.Hit(FaultPoint::kAfterInboxInsert);
 
     std::vector<OutboxRecord> records;
+    const auto now = now_();
+    if (!single) {
+      // Several new messages: one HandleBatch call; any failure falls back to one unit each.
+      std::vector<std::size_t> fresh;
+      std::vector<const Envelope*> envelopes;
+      for (std::size_t k = 0; k < items.size(); ++k) {
+        if (!(*inbox)[k]) continue;
+        fresh.push_back(k);
+        envelopes.push_back(&*items[k]->envelope);
+      }
+      if (!envelopes.empty()) {
+        auto outgoing = CallStageBatch(envelopes, work);
+        if (!outgoing.ok() || outgoing->size() != envelopes.size()) {
+          ports.store.Rollback();
+          if (!outgoing.ok() && IsConnectionLoss(outgoing.error())) {
+            stats_.unit_failures.fetch_add(1, std::memory_order_relaxed);
+            return outgoing.error();
+          }
+          return UnitResult::kMessageFailed;
+        }
+        for (std::size_t f = 0; f < fresh.size(); ++f) {
+          const std::size_t k = fresh[f];
+          const auto& emitted = (*outgoing)[f];
+          for (std::size_t j = 0; j < emitted.size(); ++j) {
+            records.push_back(OutboxRecord{
+                0, ids[k], Derive(*items[k]->envelope, stage_name_, j, emitted[j], now)});
+          }
+        }
+      }
+    }
     bool rerun = false;
-    for (std::size_t k = 0; k < items.size() && !rerun; ++k) {
+    for (std::size_t k = 0; single && k < items.size() && !rerun; ++k) {
       if (!(*inbox)[k]) continue;
       Item& item = *items[k];
       auto outgoing = CallStage(item, work);
@@ -240,7 +281,6 @@ Result<BatchProcessor::UnitResult> BatchProcessor::RunUnit(std::span<Item*> item
           stats_.unit_failures.fetch_add(1, std::memory_order_relaxed);
           return error;
         }
-        if (!single) return UnitResult::kMessageFailed;
         Decision decision = Decide(policy_, error, item.envelope->attempt, reruns);
         if (decision.action == Action::kRerunTransaction) {
           rerun = true;
@@ -250,7 +290,6 @@ Result<BatchProcessor::UnitResult> BatchProcessor::RunUnit(std::span<Item*> item
         item.state = Item::State::kDecided;
         return UnitResult::kDone;
       }
-      const auto now = now_();
       for (std::size_t j = 0; j < outgoing->size(); ++j) {
         records.push_back(
             OutboxRecord{0, ids[k], Derive(*item.envelope, stage_name_, j, (*outgoing)[j], now)});

@@ -111,6 +111,18 @@ TEST_F(BatchProcessorTest, BatchWithoutACommitWritesTheCarriedMarksFirst) {
   EXPECT_EQ(source_.acked, (std::vector<std::uint64_t>{1, 2}));
 }
 
+TEST_F(BatchProcessorTest, StageGetsTheBatchsNewMessagesInOneCall) {
+  std::vector<std::size_t> sizes;
+  stage_.batch_sizes = &sizes;
+  ASSERT_TRUE(Run({Make(1), Make(2), Make(3)}).ok());
+  ASSERT_TRUE(Run({Make(1)}).ok());                   // a single message: Handle
+  ASSERT_TRUE(Run({Make(2), Make(4), Make(5)}).ok());  // id-2 is a duplicate
+  EXPECT_EQ(sizes, (std::vector<std::size_t>{3, 2}));
+  EXPECT_EQ(store_.effects,
+            (std::multiset<std::string>{"id-1", "id-2", "id-3", "id-4", "id-5"}));
+  EXPECT_EQ(store_.commits, 3);
+}
+
 TEST_F(BatchProcessorTest, DuplicateRepublishesUnpublishedRowsWithoutRedoingEffects) {
   store_.fail_mark = true;  // first run: published but never marked
   ASSERT_TRUE(Run({Make(1)}).ok());

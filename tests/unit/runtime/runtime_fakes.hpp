@@ -205,7 +205,14 @@ class FakeStage final : public Stage {
     return std::vector<OutgoingMessage>{
         {"test.done", "sink", {{"of", m.message_id.str()}}, "", std::string(kWorkExchange)}};
   }
+  // Records the size of every batch it is given, then handles it the default way.
+  Result<std::vector<std::vector<OutgoingMessage>>> HandleBatch(
+      std::span<const Envelope* const> messages, UnitOfWork& work) const override {
+    if (batch_sizes != nullptr) batch_sizes->push_back(messages.size());
+    return Stage::HandleBatch(messages, work);
+  }
   int* deadlocks_left;
+  std::vector<std::size_t>* batch_sizes = nullptr;
 };
 
 // Calls an "external system" in Prepare (counted) and writes what it answered as its effect.

@@ -84,6 +84,8 @@ class BatchProcessor {
   void LogDecision(const Item& item) const;
   [[nodiscard]] domain::Result<std::vector<OutgoingMessage>> CallStage(const Item& item,
                                                                        UnitOfWork& work) const;
+  [[nodiscard]] domain::Result<std::vector<std::vector<OutgoingMessage>>> CallStageBatch(
+      std::span<const Envelope* const> envelopes, UnitOfWork& work) const;
 
   const Stage& stage_;
   std::string stage_name_;

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -50,6 +51,15 @@ class Stage {
   [[nodiscard]] virtual std::vector<MessageTypeSpec> AcceptedTypes() const = 0;
   [[nodiscard]] virtual domain::Result<std::vector<OutgoingMessage>> Handle(
       const Envelope& message, UnitOfWork& work) const = 0;
+
+  // Handles several messages in one unit of work; result[i] holds what messages[i] emits. The
+  // runtime calls it for batches of two or more new messages, so a stage can write their effects
+  // with fewer statements (one multi-row INSERT instead of one per message). Any error rolls the
+  // whole unit back and the runtime handles each message on its own through Handle, which then
+  // decides per message: an implementation may simply fail the batch for any message it does not
+  // take the common way. The default calls Handle for each message.
+  [[nodiscard]] virtual domain::Result<std::vector<std::vector<OutgoingMessage>>> HandleBatch(
+      std::span<const Envelope* const> messages, UnitOfWork& work) const;
 
   // Stages that call external systems (PG APIs) return true and do it in Prepare, which the
   // runtime runs before the unit of work and outside its transaction, for every message whose

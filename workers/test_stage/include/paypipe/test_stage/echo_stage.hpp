@@ -38,6 +38,10 @@ class EchoStage final : public runtime::Stage {
   [[nodiscard]] std::vector<runtime::MessageTypeSpec> AcceptedTypes() const override;
   [[nodiscard]] domain::Result<std::vector<runtime::OutgoingMessage>> Handle(
       const runtime::Envelope& message, runtime::UnitOfWork& work) const override;
+  // One multi-row INSERT for the batch's effects.
+  [[nodiscard]] domain::Result<std::vector<std::vector<runtime::OutgoingMessage>>> HandleBatch(
+      std::span<const runtime::Envelope* const> messages,
+      runtime::UnitOfWork& work) const override;
 };
 
 }  // namespace paypipe::test_stage
