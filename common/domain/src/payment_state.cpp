@@ -100,6 +100,11 @@ Status Validate(const ObservedPayment& observed) {
       return Inconsistent(observed,
                           "cancel " + cancel.transaction_key + " of " + cancel.amount.Format());
     }
+    if (cancel.tax_free_amount.IsNegative() || cancel.tax_free_amount > cancel.amount) {
+      return Inconsistent(
+          observed, "cancel " + cancel.transaction_key + " has a tax-free part of " +
+                        cancel.tax_free_amount.Format() + " outside 0.." + cancel.amount.Format());
+    }
     auto sum = canceled.Plus(cancel.amount);
     if (!sum.ok()) return Fail(sum.error());
     canceled = *sum;

@@ -198,10 +198,12 @@ class SimTest : public ::testing::Test {
     return options;
   }
 
-  void StartSim(SimOptions options = DefaultOptions()) {
+  // `clock`: the sim's time (a FakeClock to place PG events at chosen instants); by default the
+  // host's. It must outlive the sim.
+  void StartSim(SimOptions options = DefaultOptions(), const Clock* clock = nullptr) {
     SimServerOptions server_options;
     server_options.sim = std::move(options);
-    auto server = SimServer::Start(std::move(server_options), clock_);
+    auto server = SimServer::Start(std::move(server_options), clock ? *clock : clock_);
     ASSERT_TRUE(server.ok()) << server.error().ToString();
     server_ = std::move(*server);
     client_ = std::make_unique<SimClient>(server_->base_url());

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "../sim/sim_http_support.hpp"
+#include "paypipe/infra/clock/clock.hpp"
 #include "paypipe/infra/db/connection.hpp"
 #include "paypipe/messages/payment_confirm.hpp"
 #include "paypipe/messages/payment_verify.hpp"
@@ -39,7 +40,7 @@ class Work final : public runtime::UnitOfWork {
 class ConfirmStageTest : public sim::test::SimTest {
  protected:
   void SetUp() override {
-    StartSim();
+    StartSim(DefaultOptions(), SimClock());
     db_ = database_.Connect();
     runtime::test::ApplySchema(*db_);
     Exec("INSERT INTO partners (partner_id, name, fee_rate_bps) VALUES ('partner-1', 'P', 250)");
@@ -50,6 +51,9 @@ class ConfirmStageTest : public sim::test::SimTest {
     settings.timeout = 1s;
     stage_ = std::make_unique<ConfirmStage>(settings);
   }
+
+  // The sim's clock; nullptr: the host's.
+  virtual const infra::clock::Clock* SimClock() { return nullptr; }
 
   void Exec(const std::string& sql, const infra::db::Params& params = {}) {
     auto done = db_->Execute(sql, params);
@@ -274,6 +278,186 @@ TEST_F(ConfirmStageTest, EveryPaymentEndsAsTheSimsTruthLedgerSays) {
   EXPECT_EQ(Count("SELECT COUNT(*) FROM finance_transactions WHERE type = 'INCOME'"),
             Count("SELECT COUNT(*) FROM payments WHERE status = 'DONE'"));
   ExpectLedgerBalanced();
+}
+
+// Cancels made at the PG before paypipe looked: each is its own row, posting and business date.
+class ConfirmStageCancelHistoryTest : public ConfirmStageTest {
+ protected:
+  // 14:00 KST on 1 March 2026.
+  static constexpr infra::clock::WallTime kStart{
+      std::chrono::sys_days{std::chrono::year{2026} / 3 / 1} + 5h};
+  // One second before midnight in Seoul, and one second after: 1 and 2 March in KST.
+  static constexpr infra::clock::WallTime kBeforeMidnight = kStart + 9h + 59min + 59s;
+  static constexpr infra::clock::WallTime kAfterMidnight = kStart + 10h + 1s;
+
+  const infra::clock::Clock* SimClock() override { return &clock_; }
+
+  // Cancels at the sim at `at` (the whole balance without `amount`); returns the cancel's
+  // transaction key.
+  std::string CancelAtPg(const std::string& key, infra::clock::WallTime at,
+                         std::optional<std::int64_t> amount, std::int64_t tax_free,
+                         const std::string& idempotency_key) {
+    clock_.SetWallTime(at);
+    json body = {{"cancelReason", "customer"}, {"taxFreeAmount", tax_free}};
+    if (amount) body["cancelAmount"] = *amount;
+    auto answer = client().Toss("POST", "/v1/payments/" + key + "/cancel", body,
+                                {{"Idempotency-Key", idempotency_key}});
+    EXPECT_EQ(answer.status, 200) << answer.body;
+    const json payment = json::parse(answer.body, nullptr, false);
+    return payment.is_object() ? payment["cancels"].back().value("transactionKey", "") : "";
+  }
+
+  // Every cell of every row, to compare the state before and after a repeated look-up.
+  std::string Dump(const std::string& sql, const infra::db::Params& params = {}) {
+    auto rows = db_->Query(sql, params);
+    EXPECT_TRUE(rows.ok()) << sql;
+    std::string out;
+    if (!rows.ok()) return out;
+    for (const auto& row : *rows) {
+      for (std::size_t i = 0; i < row.size(); ++i)
+        out += row.OptionalString(i).value_or("NULL") + "|";
+      out += "\n";
+    }
+    return out;
+  }
+  std::string State() {
+    return Dump(
+               "SELECT id, payment_id, origin, request_key, status, requested_amount, "
+               "canceled_amount, tax_free_amount, pg_transaction_key, canceled_at, business_date, "
+               "updated_at FROM payment_cancels ORDER BY id") +
+           Dump(
+               "SELECT transaction_id, line_no, kind, account_code, side, amount, "
+               "payment_cancel_id, business_date FROM ledger_entries ORDER BY id") +
+           Dump("SELECT status, refunded_amount, refunded_at, updated_at FROM invoices") +
+           Dump("SELECT order_id, status, updated_at FROM orders") +
+           Dump("SELECT status, balance_amount, canceled_at, updated_at FROM payments");
+  }
+
+  // The cancel row of a PG transaction, as "amount|tax-free|origin|status|canceled_at|date".
+  std::string CancelRow(const std::string& transaction_key) {
+    return Dump(
+        "SELECT canceled_amount, tax_free_amount, origin, status, canceled_at, business_date "
+        "FROM payment_cancels WHERE pg_transaction_key = '" +
+        transaction_key + "'");
+  }
+
+  // Each cancel's posting: "transaction|amount|date|lines", one line per row.
+  std::string CancelPostings() {
+    return Dump(
+        "SELECT f.transaction_id, f.amount, f.business_date, "
+        "(SELECT COUNT(*) FROM ledger_entries l WHERE l.transaction_id = f.transaction_id) "
+        "FROM finance_transactions f WHERE f.type = 'OUTCOME' ORDER BY f.transaction_id");
+  }
+  // How every story here ends: 10,000 captured on 1 March, all of it refunded, books balanced.
+  void ExpectCapturedAndFullyRefunded(const std::string& order_id) {
+    ExpectLedgerBalanced();
+    EXPECT_EQ(Dump("SELECT amount, business_date FROM finance_transactions WHERE type = 'INCOME' "
+                   "AND order_id = ?",
+                   {order_id}),
+              "10000|2026-03-01|\n");
+    EXPECT_EQ(Dump("SELECT status, refunded_amount FROM invoices WHERE order_id = ?", {order_id}),
+              "REFUNDED|10000|\n");
+    EXPECT_EQ(Text("SELECT status FROM orders WHERE order_id = ?", {order_id}), "CANCELED");
+    EXPECT_EQ(Dump("SELECT status, balance_amount FROM payments WHERE order_id = ?", {order_id}),
+              "CANCELED|0|\n");
+  }
+  std::string CancelIdOf(const std::string& transaction_key) {
+    return Text("SELECT id FROM payment_cancels WHERE pg_transaction_key = ?", {transaction_key});
+  }
+
+  infra::clock::FakeClock clock_{kStart};
+};
+
+TEST_F(ConfirmStageCancelHistoryTest, PartialThenFullCancelSeenInOneLookUpAreTwoCancelsByDate) {
+  Order("order-ch-0001", 10000);
+  const std::string key = client().Session("order-ch-0001", 10000);
+  auto confirmed = Run(ConfirmMessage(key, "order-ch-0001", 10000));
+  ASSERT_TRUE(confirmed.ok()) << confirmed.error().ToString();
+  ASSERT_EQ(PaymentStatus(key), "DONE");
+
+  const std::string partial = CancelAtPg(key, kBeforeMidnight, 3000, 300, "c-ch-1");
+  const std::string rest = CancelAtPg(key, kAfterMidnight, std::nullopt, 0, "c-ch-2");
+  ASSERT_FALSE(partial.empty());
+  ASSERT_FALSE(rest.empty());
+  ASSERT_NE(partial, rest);
+
+  auto verified = Run(VerifyMessage(key, "order-ch-0001"));
+  ASSERT_TRUE(verified.ok()) << verified.error().ToString();
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM payment_cancels"), 2);
+  EXPECT_EQ(CancelRow(partial), "3000|300|PG|SUCCEEDED|2026-03-01 14:59:59.000000|2026-03-01|\n");
+  EXPECT_EQ(CancelRow(rest), "7000|0|PG|SUCCEEDED|2026-03-01 15:00:01.000000|2026-03-02|\n");
+  EXPECT_EQ(CancelPostings(), "cancel:" + CancelIdOf(partial) + "|3000|2026-03-01|2|\n" +
+                                  "cancel:" + CancelIdOf(rest) + "|7000|2026-03-02|2|\n");
+  ExpectCapturedAndFullyRefunded("order-ch-0001");
+  EXPECT_EQ(Text("SELECT refunded_at FROM invoices"), "2026-03-01 15:00:01.000000");
+
+  // The same look-up again (a redelivery, the next webhook, the reconciler) changes nothing.
+  const std::string before = State();
+  auto again = Run(VerifyMessage(key, "order-ch-0001"));
+  ASSERT_TRUE(again.ok()) << again.error().ToString();
+  EXPECT_EQ(State(), before);
+}
+
+TEST_F(ConfirmStageCancelHistoryTest, ALaterLookUpRecordsOnlyTheCancelWeDoNotHold) {
+  Order("order-ch-0002", 10000);
+  const std::string key = client().Session("order-ch-0002", 10000);
+  ASSERT_TRUE(Run(ConfirmMessage(key, "order-ch-0002", 10000)).ok());
+  const std::string partial = CancelAtPg(key, kBeforeMidnight, 3000, 0, "c-ch-3");
+  ASSERT_TRUE(Run(VerifyMessage(key, "order-ch-0002")).ok());
+  EXPECT_EQ(Text("SELECT status FROM orders WHERE order_id = 'order-ch-0002'"), "PARTIAL_CANCELED");
+  EXPECT_EQ(Dump("SELECT status, refunded_amount FROM invoices"), "PARTIALLY_REFUNDED|3000|\n");
+
+  const std::string rest = CancelAtPg(key, kAfterMidnight, std::nullopt, 0, "c-ch-4");
+  ASSERT_TRUE(Run(VerifyMessage(key, "order-ch-0002")).ok());
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM payment_cancels"), 2);
+  EXPECT_EQ(CancelRow(partial), "3000|0|PG|SUCCEEDED|2026-03-01 14:59:59.000000|2026-03-01|\n");
+  EXPECT_EQ(CancelRow(rest), "7000|0|PG|SUCCEEDED|2026-03-01 15:00:01.000000|2026-03-02|\n");
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM finance_transactions WHERE type = 'OUTCOME'"), 2);
+  ExpectCapturedAndFullyRefunded("order-ch-0002");
+}
+
+TEST_F(ConfirmStageCancelHistoryTest, ACancelPaypipeRequestedCompletesItsRowInsteadOfAddingOne) {
+  Order("order-ch-0003", 10000);
+  const std::string key = client().Paid("order-ch-0003", 10000);
+  ASSERT_TRUE(Run(VerifyMessage(key, "order-ch-0003")).ok());
+  // The storefront's partial cancel: the cancel path's row, written before its PG call, whose
+  // answer paypipe has not recorded yet.
+  const std::string payment_id = Text("SELECT id FROM payments WHERE payment_key = ?", {key});
+  Exec(
+      "INSERT INTO payment_cancels (payment_id, partner_id, origin, request_key, reason, "
+      "requested_amount, status) VALUES (?, 'partner-1', 'API', 'refund-1', 'customer', 3000, "
+      "'REQUESTED')",
+      {std::stoll(payment_id)});
+  const std::string requested = CancelAtPg(key, kBeforeMidnight, 3000, 0, "refund-1-at-pg");
+  // The rest is canceled in the PG's dashboard.
+  const std::string elsewhere = CancelAtPg(key, kAfterMidnight, std::nullopt, 0, "dashboard");
+
+  ASSERT_TRUE(Run(VerifyMessage(key, "order-ch-0003")).ok());
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM payment_cancels"), 2);
+  EXPECT_EQ(Dump("SELECT request_key, origin, status, canceled_amount, pg_transaction_key, "
+                 "business_date FROM payment_cancels WHERE origin = 'API'"),
+            "refund-1|API|SUCCEEDED|3000|" + requested + "|2026-03-01|\n");
+  EXPECT_EQ(CancelRow(elsewhere), "7000|0|PG|SUCCEEDED|2026-03-01 15:00:01.000000|2026-03-02|\n");
+  EXPECT_EQ(CancelPostings(), "cancel:" + CancelIdOf(requested) + "|3000|2026-03-01|2|\n" +
+                                  "cancel:" + CancelIdOf(elsewhere) + "|7000|2026-03-02|2|\n");
+  ExpectCapturedAndFullyRefunded("order-ch-0003");
+
+  const std::string before = State();
+  ASSERT_TRUE(Run(VerifyMessage(key, "order-ch-0003")).ok());
+  EXPECT_EQ(State(), before);
+}
+
+TEST_F(ConfirmStageCancelHistoryTest, APaymentFirstSeenCanceledGetsItsCaptureAndEachCancel) {
+  Order("order-ch-0004", 10000);
+  const std::string key = client().Paid("order-ch-0004", 10000);
+  const std::string partial = CancelAtPg(key, kBeforeMidnight, 4000, 400, "c-ch-5");
+  const std::string rest = CancelAtPg(key, kAfterMidnight, std::nullopt, 0, "c-ch-6");
+
+  ASSERT_TRUE(Run(VerifyMessage(key, "order-ch-0004")).ok());
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM payment_cancels"), 2);
+  EXPECT_EQ(CancelRow(partial), "4000|400|PG|SUCCEEDED|2026-03-01 14:59:59.000000|2026-03-01|\n");
+  EXPECT_EQ(CancelRow(rest), "6000|0|PG|SUCCEEDED|2026-03-01 15:00:01.000000|2026-03-02|\n");
+  ExpectCapturedAndFullyRefunded("order-ch-0004");
 }
 
 }  // namespace

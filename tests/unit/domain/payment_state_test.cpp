@@ -382,6 +382,12 @@ TEST(PaymentStateMachine, SelfContradictingObservationsAreRefused) {
   ObservedPayment zero_cancel = Observed(S::kPartialCanceled);
   zero_cancel.cancels.push_back({"tx-0", Money::Zero(), kFirstCancelAt});
   cases.emplace_back("zero cancel", zero_cancel);
+  ObservedPayment tax_free_above = Observed(S::kPartialCanceled);
+  tax_free_above.cancels[0].tax_free_amount = Money::Krw(4001);
+  cases.emplace_back("tax-free part above the cancel", tax_free_above);
+  ObservedPayment tax_free_negative = Observed(S::kPartialCanceled);
+  tax_free_negative.cancels[0].tax_free_amount = Money::Krw(-1);
+  cases.emplace_back("negative tax-free part", tax_free_negative);
   for (const auto& [name, observed] : cases) {
     const auto decision = DecidePaymentUpdate(Stored(S::kInProgress), observed);
     ASSERT_FALSE(decision.ok()) << name;

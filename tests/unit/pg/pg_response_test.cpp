@@ -1,5 +1,8 @@
 #include <gtest/gtest.h>
 
+#include <string>
+#include <vector>
+
 #include "paypipe/pg/pg_mapping.hpp"
 
 namespace paypipe::pg {
@@ -24,6 +27,17 @@ TEST(IdempotencyKeys, DerivedFromTheOperationAndStableAcrossAttempts) {
   EXPECT_LE(ConfirmIdempotencyKey(messages::Provider::kPortOneV1, std::string(200, 'k')).size(),
             300u);
 }
+
+// "tx-c1 3000 (tax-free 300)" per cancel, in the PG's order.
+std::vector<std::string> CancelsOf(const PgPayment& payment) {
+  std::vector<std::string> out;
+  for (const auto& cancel : payment.observed.cancels) {
+    out.push_back(cancel.transaction_key + " " + std::to_string(cancel.amount.krw()) +
+                  " (tax-free " + std::to_string(cancel.tax_free_amount.krw()) + ")");
+  }
+  return out;
+}
+using Lines = std::vector<std::string>;
 
 TEST(ParseIsoInstant, ReadsOffsetsZuluAndKstWithoutOffset) {
   const auto kst = ParseIsoInstant("2026-03-01T10:00:00+09:00");
@@ -56,20 +70,31 @@ TEST(ParseTossPayment, MapsADonePayment) {
   EXPECT_EQ(payment->last_transaction_key, "txrd_a01");
 }
 
-TEST(ParseTossPayment, ReadsCancelsAndTheCancelTimeOfAnEmptiedBalance) {
+TEST(ParseTossPayment, ReadsEachCancelAndTheCancelTimeOfAnEmptiedBalance) {
   const json body = {{"status", "CANCELED"},
-                     {"totalAmount", 1000},
+                     {"totalAmount", 10000},
                      {"balanceAmount", 0},
                      {"approvedAt", "2026-03-01T10:00:00+09:00"},
                      {"cancels",
-                      {{{"cancelAmount", 1000},
+                      {{{"cancelAmount", 3000},
+                        {"taxFreeAmount", 300},
                         {"transactionKey", "tx-c1"},
-                        {"canceledAt", "2026-03-02T10:00:00+09:00"}}}}};
+                        {"canceledAt", "2026-03-01T23:59:59+09:00"}},
+                       {{"cancelAmount", 7000},
+                        {"taxFreeAmount", 0},
+                        {"transactionKey", "tx-c2"},
+                        {"canceledAt", "2026-03-02T00:00:01+09:00"}}}}};
   auto payment = ParseTossPayment(body);
-  ASSERT_TRUE(payment.ok());
-  ASSERT_EQ(payment->observed.cancels.size(), 1u);
-  EXPECT_EQ(payment->observed.cancels[0].transaction_key, "tx-c1");
-  EXPECT_EQ(payment->observed.canceled_at, payment->observed.cancels[0].canceled_at);
+  ASSERT_TRUE(payment.ok()) << payment.error().ToString();
+  EXPECT_EQ(CancelsOf(*payment), (Lines{"tx-c1 3000 (tax-free 300)", "tx-c2 7000 (tax-free 0)"}));
+  const auto& cancels = payment->observed.cancels;
+  ASSERT_EQ(cancels.size(), 2u);
+  EXPECT_EQ(cancels[0].canceled_at, ParseIsoInstant("2026-03-01T14:59:59Z"));
+  EXPECT_EQ(payment->observed.canceled_at, cancels[1].canceled_at);
+
+  json fractional = body;
+  fractional["cancels"][0]["taxFreeAmount"] = 0.5;
+  EXPECT_EQ(ParseTossPayment(fractional).error().code, kPgResponseMalformed);
 }
 
 TEST(ParseTossPayment, RefusesFractionalAmountsAndUnknownStatuses) {
@@ -106,6 +131,78 @@ TEST(ParsePortOneV1Payment, PaidWithCancelAmountIsPartiallyCanceled) {
   EXPECT_EQ(payment->observed.status, PaymentStatus::kPartialCanceled);
   EXPECT_EQ(payment->observed.balance, Money::Krw(4000));
   EXPECT_EQ(payment->order_id, "order-1");
+}
+
+TEST(ParsePortOneV2Payment, ReadsEachCancellation) {
+  const json body = {
+      {"id", "pay-1"},
+      {"status", "CANCELLED"},
+      {"amount", {{"total", 10000}, {"cancelled", 10000}}},
+      {"paidAt", "2026-03-01T01:00:00.000Z"},
+      {"cancelledAt", "2026-03-01T15:00:01.000Z"},
+      {"cancellations",
+       {{{"id", "cn-1"},
+         {"totalAmount", 3000},
+         {"taxFreeAmount", 300},
+         {"cancelledAt", "2026-03-01T14:59:59.000Z"}},
+        {{"id", "cn-2"}, {"totalAmount", 7000}, {"cancelledAt", "2026-03-01T15:00:01.000Z"}}}}};
+  auto payment = ParsePortOneV2Payment(body);
+  ASSERT_TRUE(payment.ok()) << payment.error().ToString();
+  EXPECT_EQ(CancelsOf(*payment), (Lines{"cn-1 3000 (tax-free 300)", "cn-2 7000 (tax-free 0)"}));
+  ASSERT_EQ(payment->observed.cancels.size(), 2u);
+  EXPECT_EQ(payment->observed.cancels[0].canceled_at, ParseIsoInstant("2026-03-01T14:59:59Z"));
+}
+
+TEST(ParsePortOneV1Payment, EachCancelIsNamedByItsCancellationIdNotThePaymentsPgTid) {
+  auto payment = ParsePgPayment(PgProvider::kPortOneV1, json{{"code", 0},
+                                                             {"response",
+                                                              {{"imp_uid", "imp_1"},
+                                                               {"merchant_uid", "order-1"},
+                                                               {"status", "cancelled"},
+                                                               {"amount", 5000},
+                                                               {"cancel_amount", 5000},
+                                                               {"paid_at", 1772326800},
+                                                               {"cancelled_at", 1772330400},
+                                                               {"cancel_history",
+                                                                {{{"pg_tid", "tid-1"},
+                                                                  {"amount", 1000},
+                                                                  {"cancelled_at", 1772328600},
+                                                                  {"cancellation_id", "cn_a"}},
+                                                                 {{"pg_tid", "tid-1"},
+                                                                  {"amount", 4000},
+                                                                  {"cancelled_at", 1772330400},
+                                                                  {"cancellation_id", "cn_b"}}}}}}}
+                                                            .dump());
+  ASSERT_TRUE(payment.ok()) << payment.error().ToString();
+  EXPECT_EQ(CancelsOf(*payment), (Lines{"cn_a 1000 (tax-free 0)", "cn_b 4000 (tax-free 0)"}));
+  ASSERT_EQ(payment->observed.cancels.size(), 2u);
+  EXPECT_EQ(payment->observed.cancels[0].canceled_at,
+            domain::Instant(std::chrono::seconds(1772328600)));
+}
+
+TEST(PgPaymentJson, CancelsRoundTripAndAnEarlierFormWithoutTaxFreeStillReads) {
+  auto payment = ParseTossPayment({{"status", "PARTIAL_CANCELED"},
+                                   {"totalAmount", 10000},
+                                   {"balanceAmount", 7000},
+                                   {"approvedAt", "2026-03-01T10:00:00+09:00"},
+                                   {"cancels",
+                                    {{{"cancelAmount", 3000},
+                                      {"taxFreeAmount", 300},
+                                      {"transactionKey", "tx-c1"},
+                                      {"canceledAt", "2026-03-01T23:59:59+09:00"}}}}});
+  ASSERT_TRUE(payment.ok());
+  const json prepared = ToJson(*payment);
+  auto back = PgPaymentFromJson(prepared);
+  ASSERT_TRUE(back.ok()) << back.error().ToString();
+  EXPECT_EQ(ToJson(*back), prepared);
+  EXPECT_EQ(back->observed.cancels.at(0).tax_free_amount, Money::Krw(300));
+
+  json earlier = prepared;
+  earlier["cancels"][0].erase("tax_free_amount");
+  auto old = PgPaymentFromJson(earlier);
+  ASSERT_TRUE(old.ok()) << old.error().ToString();
+  EXPECT_EQ(old->observed.cancels.at(0).tax_free_amount, Money::Zero());
+  EXPECT_EQ(old->observed.cancels.at(0).amount, Money::Krw(3000));
 }
 
 TEST(PgPaymentJson, RoundTrips) {

@@ -1,9 +1,11 @@
 // Handle: applies what Prepare learned from the PG, inside the unit of work. Every rule is the
 // domain's; this file reads rows, asks the rules, writes what they decide.
+#include <algorithm>
 #include <chrono>
 
 #include "paypipe/domain/amount_check.hpp"
 #include "paypipe/domain/billing_rules.hpp"
+#include "paypipe/domain/cancel_history.hpp"
 #include "paypipe/domain/ledger.hpp"
 #include "paypipe/domain/payment_state.hpp"
 #include "paypipe/infra/db/connection.hpp"
@@ -119,33 +121,69 @@ domain::Status ApplyApproval(Transaction& db, const OrderRow& order, Money paid,
        *order.subscription_id}));
 }
 
-// A cancel the PG reports that we did not record (origin PG): its row, its reversing posting,
-// the invoice's refunded total and the order's status.
+// One PG cancel: completes the open request it fulfils, or adds a row of origin PG; returns the
+// row's id.
+domain::Result<std::int64_t> RecordCancel(Transaction& db, const OrderRow& order,
+                                          std::int64_t payment_id,
+                                          const domain::CancelToRecord& record) {
+  const domain::NewCancel& cancel = record.cancel;
+  const auto key = cancel.transaction_key.empty() ? std::optional<std::string>()
+                                                  : std::optional(cancel.transaction_key);
+  if (record.request_id) {
+    PAYPIPE_RETURN_IF_ERROR(Check(db.Execute(
+        "UPDATE payment_cancels SET status = 'SUCCEEDED', canceled_amount = ?, "
+        "tax_free_amount = ?, pg_transaction_key = ?, canceled_at = ?, business_date = ?, "
+        "failure_code = NULL, failure_message = NULL WHERE id = ?",
+        {cancel.amount, cancel.tax_free_amount, key, SqlDateTime(cancel.canceled_at),
+         SqlDate(cancel.business_date), *record.request_id})));
+    return *record.request_id;
+  }
+  PAYPIPE_RETURN_IF_ERROR(Check(db.Execute(
+      "INSERT INTO payment_cancels (payment_id, partner_id, origin, reason, canceled_amount, "
+      "tax_free_amount, status, pg_transaction_key, canceled_at, business_date) "
+      "VALUES (?, ?, 'PG', 'canceled at the PG', ?, ?, 'SUCCEEDED', ?, ?, ?)",
+      {payment_id, order.partner_id, cancel.amount, cancel.tax_free_amount, key,
+       SqlDateTime(cancel.canceled_at), SqlDate(cancel.business_date)})));
+  return db.LastInsertId();
+}
+
+// The cancels the PG reports that we had not recorded (domain::NewCancels): a row and a reversing
+// posting each, dated by its own cancel; then the invoice's refunded total and the order's status.
 domain::Status ApplyRefund(Transaction& db, const OrderRow& order, std::int64_t payment_id,
                            const pg::PgPayment& pg_payment,
                            const domain::PaymentTransition& transition) {
   const auto& observed = pg_payment.observed;
-  const std::optional<domain::ObservedCancel> last =
-      observed.cancels.empty() ? std::nullopt : std::optional(observed.cancels.back());
-  const domain::Instant canceled_at = transition.canceled_at.value_or(
-      last && last->canceled_at ? *last->canceled_at
-                                : observed.approved_at.value_or(domain::Instant{}));
-  const auto business_date = domain::KstDate(canceled_at);
-  PAYPIPE_RETURN_IF_ERROR(Check(db.Execute(
-      "INSERT INTO payment_cancels (payment_id, partner_id, origin, reason, canceled_amount, "
-      "status, pg_transaction_key, canceled_at, business_date) "
-      "VALUES (?, ?, 'PG', 'canceled at the PG', ?, 'SUCCEEDED', ?, ?, ?)",
-      {payment_id, order.partner_id, transition.refunded,
-       last && !last->transaction_key.empty() ? std::optional(last->transaction_key.substr(0, 64))
-                                              : std::nullopt,
-       SqlDateTime(canceled_at), SqlDate(business_date)})));
-  auto cancel_id = db.LastInsertId();
-  if (!cancel_id.ok()) return cancel_id.error();
-  auto posting =
-      domain::CancelPosting({payment_id, *cancel_id, domain::PartnerId(order.partner_id),
-                             domain::OrderId(order.order_id), transition.refunded, business_date});
-  if (!posting.ok()) return posting.error();
-  PAYPIPE_RETURN_IF_ERROR(WritePosting(db, *posting));
+  auto held = db.Query(
+      "SELECT id, origin, status, requested_amount, pg_transaction_key FROM payment_cancels "
+      "WHERE payment_id = ? ORDER BY id FOR UPDATE",
+      {payment_id});
+  if (!held.ok()) return held.error();
+  std::vector<std::string> held_keys;
+  std::vector<domain::OpenCancelRequest> open_requests;
+  for (const auto& row : *held) {
+    if (auto key = row.OptionalString("pg_transaction_key")) {
+      held_keys.push_back(std::move(*key));
+    } else if (row.String("origin") != messages::ToString(messages::CancelOrigin::kPg) &&
+               row.String("status") != "SUCCEEDED") {
+      const auto requested = row.OptionalInt64("requested_amount");
+      open_requests.push_back(
+          {row.Int64("id"), requested ? std::optional(Money::Krw(*requested)) : std::nullopt});
+    }
+  }
+  auto cancels = domain::NewCancels(observed, transition, held_keys);
+  if (!cancels.ok()) return cancels.error();
+  std::optional<domain::Instant> refunded_at;
+  for (const auto& record : domain::MatchOpenRequests(*cancels, open_requests)) {
+    auto cancel_id = RecordCancel(db, order, payment_id, record);
+    if (!cancel_id.ok()) return cancel_id.error();
+    auto posting = domain::CancelPosting(
+        {payment_id, *cancel_id, domain::PartnerId(order.partner_id),
+         domain::OrderId(order.order_id), record.cancel.amount, record.cancel.business_date});
+    if (!posting.ok()) return posting.error();
+    PAYPIPE_RETURN_IF_ERROR(WritePosting(db, *posting));
+    refunded_at =
+        std::max(refunded_at.value_or(record.cancel.canceled_at), record.cancel.canceled_at);
+  }
 
   auto refunded_total = observed.total.Minus(transition.balance_after);
   if (!refunded_total.ok()) return refunded_total.error();
@@ -164,7 +202,7 @@ domain::Status ApplyRefund(Transaction& db, const OrderRow& order, std::int64_t 
     if (update->verdict == domain::Verdict::kApply) {
       PAYPIPE_RETURN_IF_ERROR(Check(db.Execute(
           "UPDATE invoices SET status = ?, refunded_amount = ?, refunded_at = ? WHERE id = ?",
-          {domain::ToString(update->after.status), update->after.refunded, SqlDateTime(canceled_at),
+          {domain::ToString(update->after.status), update->after.refunded, SqlDateTime(refunded_at),
            row.Int64("id")})));
     }
   }

@@ -127,6 +127,12 @@ domain::Result<Money> Amount(const json& object, const char* field) {
   return Money::Krw(object[field].get<std::int64_t>());
 }
 
+// An amount the PG may leave out or null (zero then).
+domain::Result<Money> OptionalAmount(const json& object, const char* field) {
+  if (!object.contains(field) || object[field].is_null()) return Money::Zero();
+  return Amount(object, field);
+}
+
 std::optional<Instant> IsoField(const json& object, const char* field) {
   const std::string text = Text(object, field);
   return text.empty() ? std::nullopt : ParseIsoInstant(text);
@@ -158,8 +164,10 @@ domain::Result<PgPayment> ParseTossPayment(const json& payment) {
     for (const json& cancel : payment["cancels"]) {
       auto amount = Amount(cancel, "cancelAmount");
       if (!amount.ok()) return amount.error();
+      auto tax_free = OptionalAmount(cancel, "taxFreeAmount");
+      if (!tax_free.ok()) return tax_free.error();
       out.observed.cancels.push_back(
-          {Text(cancel, "transactionKey"), *amount, IsoField(cancel, "canceledAt")});
+          {Text(cancel, "transactionKey"), *amount, IsoField(cancel, "canceledAt"), *tax_free});
     }
     if (!out.observed.cancels.empty() && out.observed.balance.IsZero()) {
       out.observed.canceled_at = out.observed.cancels.back().canceled_at;
@@ -199,8 +207,10 @@ domain::Result<PgPayment> ParsePortOneV2Payment(const json& payment) {
     for (const json& cancel : payment["cancellations"]) {
       auto amount = Amount(cancel, "totalAmount");
       if (!amount.ok()) return amount.error();
+      auto tax_free = OptionalAmount(cancel, "taxFreeAmount");
+      if (!tax_free.ok()) return tax_free.error();
       out.observed.cancels.push_back(
-          {Text(cancel, "id"), *amount, IsoField(cancel, "cancelledAt")});
+          {Text(cancel, "id"), *amount, IsoField(cancel, "cancelledAt"), *tax_free});
     }
   }
   out.order_id = Text(payment, "id");
@@ -230,8 +240,10 @@ domain::Result<PgPayment> ParsePortOneV1Payment(const json& payment) {
     for (const json& cancel : payment["cancel_history"]) {
       auto cancel_amount_i = Amount(cancel, "amount");
       if (!cancel_amount_i.ok()) return cancel_amount_i.error();
-      out.observed.cancels.push_back(
-          {Text(cancel, "pg_tid"), *cancel_amount_i, UnixField(cancel, "cancelled_at")});
+      // pg_tid is the payment's transaction at the underlying PG, the same for all its
+      // cancels; cancellation_id names the cancel. V1 reports no tax-free part per cancel.
+      out.observed.cancels.push_back({Text(cancel, "cancellation_id"), *cancel_amount_i,
+                                      UnixField(cancel, "cancelled_at"), Money::Zero()});
     }
   }
   out.order_id = Text(payment, "merchant_uid");
@@ -278,7 +290,8 @@ json ToJson(const PgPayment& payment) {
   for (const auto& cancel : payment.observed.cancels) {
     cancels.push_back({{"transaction_key", cancel.transaction_key},
                        {"amount", cancel.amount.krw()},
-                       {"canceled_at", InstantJson(cancel.canceled_at)}});
+                       {"canceled_at", InstantJson(cancel.canceled_at)},
+                       {"tax_free_amount", cancel.tax_free_amount.krw()}});
   }
   return {{"status", domain::ToString(payment.observed.status)},
           {"total", payment.observed.total.krw()},
@@ -306,9 +319,12 @@ domain::Result<PgPayment> PgPaymentFromJson(const json& j) {
     out.observed.approved_at = InstantFrom(j.at("approved_at"));
     out.observed.canceled_at = InstantFrom(j.at("canceled_at"));
     for (const json& cancel : j.at("cancels")) {
-      out.observed.cancels.push_back({cancel.at("transaction_key").get<std::string>(),
-                                      Money::Krw(cancel.at("amount").get<std::int64_t>()),
-                                      InstantFrom(cancel.at("canceled_at"))});
+      // tax_free_amount may be absent in what an earlier version prepared.
+      out.observed.cancels.push_back(
+          {cancel.at("transaction_key").get<std::string>(),
+           Money::Krw(cancel.at("amount").get<std::int64_t>()),
+           InstantFrom(cancel.at("canceled_at")),
+           Money::Krw(cancel.value("tax_free_amount", std::int64_t{0}))});
     }
     out.order_id = j.at("order_id").get<std::string>();
     out.method = j.at("method").get<std::string>();

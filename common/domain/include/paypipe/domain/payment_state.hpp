@@ -77,10 +77,14 @@ struct StoredPayment {
   std::optional<Instant> approved_at;
 };
 
+// One cancel transaction as the PG lists it (cancel_history.hpp decides which are new to us).
 struct ObservedCancel {
-  std::string transaction_key;  // Toss cancels[].transactionKey, PortOne cancellation id
+  // The PG's id of this cancel: Toss cancels[].transactionKey, PortOne V2 cancellations[].id,
+  // V1 cancel_history[].cancellation_id; empty when the PG names none.
+  std::string transaction_key;
   Money amount;
   std::optional<Instant> canceled_at;
+  Money tax_free_amount = Money::Zero();  // the tax-free part of amount
 };
 
 // What the PG reports now (a look-up, a confirm or cancel response), already mapped to our
