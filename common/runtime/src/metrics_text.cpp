@@ -50,8 +50,8 @@ std::string RenderRuntimeMetrics(std::span<const StageStatsRef> stages, const Re
                 {"dead_lettered", Field(&StageStats::dead_lettered)},
                 {"duplicate", Field(&StageStats::inbox_duplicates)},
                 {"requeued", Field(&StageStats::requeued)}});
-  StageCounter(out, stages, "paypipe_stage_units_committed_total",
-               "Units of work whose effects committed", "", {{"", Field(&StageStats::committed)}});
+  StageCounter(out, stages, "paypipe_stage_messages_committed_total",
+               "Messages whose effects committed (several share a unit of work)", "", {{"", Field(&StageStats::committed)}});
   StageCounter(out, stages, "paypipe_stage_transaction_reruns_total",
                "Units rerun at once after a deadlock or lock wait timeout", "",
                {{"", Field(&StageStats::transaction_reruns)}});
