@@ -54,6 +54,26 @@ inline infra::http::Headers ApiHeaders(std::string_view token = kApiToken) {
   return headers;
 }
 
+// A POST /v1/checkouts body for a Toss order of kPartner with a monthly subscription.
+inline json Checkout(const std::string& order_id, std::int64_t amount = 15000) {
+  return {{"orderId", order_id},
+          {"orderName", "월간 구독"},
+          {"amount", amount},
+          {"partnerId", kPartner},
+          {"customerId", "cust-7"},
+          {"provider", "toss"},
+          {"subscription", {{"plan", "basic"}, {"cycle", "MONTHLY"}}}};
+}
+
+// The webhook.received message the gateway published.
+inline messages::WebhookReceived ParseWebhook(const runtime::WireMessage& message) {
+  auto envelope = runtime::ParseEnvelope(message, {messages::WebhookReceivedSpec()});
+  if (!envelope.ok()) throw std::runtime_error(envelope.error().ToString());
+  auto webhook = messages::ParseWebhookReceived(envelope->body);
+  if (!webhook.ok()) throw std::runtime_error(webhook.error().ToString());
+  return *webhook;
+}
+
 class GatewayTest : public ::testing::Test {
  protected:
   GatewayTest()
@@ -105,6 +125,14 @@ class GatewayTest : public ::testing::Test {
     auto started = Gateway::Start(std::move(options), std::move(ports), clock_, registry_, logger_);
     if (!started.ok()) throw std::runtime_error(started.error().ToString());
     gateway_ = std::move(*started);
+  }
+
+  // The broker's address as seen through `proxy` (which relays to amqp_url_).
+  infra::amqp::AmqpUrl Through(const testing::TcpProxy& proxy) const {
+    infra::amqp::AmqpUrl url = amqp_url_;
+    url.host = "127.0.0.1";
+    url.port = proxy.port();
+    return url;
   }
 
   std::string Url(const std::string& path) const {

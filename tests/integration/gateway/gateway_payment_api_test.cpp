@@ -9,16 +9,6 @@ namespace {
 const std::string kConfirmQueue = "paypipe.confirm";
 const std::string kCancelQueue = "paypipe.cancel-retry";
 
-json Checkout(const std::string& order_id, std::int64_t amount = 15000) {
-  return {{"orderId", order_id},
-          {"orderName", "월간 구독"},
-          {"amount", amount},
-          {"partnerId", kPartner},
-          {"customerId", "cust-7"},
-          {"provider", "toss"},
-          {"subscription", {{"plan", "basic"}, {"cycle", "MONTHLY"}}}};
-}
-
 class GatewayPaymentApiTest : public GatewayTest {
  protected:
   infra::http::Response Api(const std::string& method, const std::string& path,

@@ -1,8 +1,11 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <mutex>
+#include <set>
 
 #include "paypipe/gateway/publish_pipeline.hpp"
 #include "paypipe/infra/clock/clock.hpp"
@@ -21,12 +24,37 @@ struct FakeBroker {
   std::mutex mutex;
   std::condition_variable changed;
   bool held = false;
+  // Whether publishers are connected: all of them, except those in `unreachable` (publishers are
+  // numbered in the order the pipeline creates them).
   bool connected = true;
+  std::set<std::size_t> unreachable;
+  std::size_t publishers = 0;
+  std::map<std::size_t, int> maintains;
   int in_call = 0;
   std::vector<std::size_t> batch_sizes;
+  std::vector<std::size_t> batch_publishers;
   std::vector<SteadyClock::time_point> deadlines;
   // Outcome by routing key; confirmed when absent.
   std::map<std::string, amqp::PublishStatus> outcomes;
+
+  bool Reachable(std::size_t publisher) const {
+    return connected && !unreachable.contains(publisher);
+  }
+  void SetConnected(bool value) {
+    {
+      const std::lock_guard lock(mutex);
+      connected = value;
+    }
+    changed.notify_all();
+  }
+  int Maintains(std::size_t publisher) {
+    const std::lock_guard lock(mutex);
+    return maintains[publisher];
+  }
+  void AwaitMaintains(std::size_t publisher, int count) {
+    std::unique_lock lock(mutex);
+    ASSERT_TRUE(changed.wait_for(lock, 10s, [&] { return maintains[publisher] >= count; }));
+  }
 
   void Hold() {
     const std::lock_guard lock(mutex);
@@ -47,18 +75,28 @@ struct FakeBroker {
 
 class FakePublisher final : public BatchPublisher {
  public:
-  explicit FakePublisher(FakeBroker& broker) : broker_(broker) {}
+  explicit FakePublisher(FakeBroker& broker) : broker_(broker) {
+    const std::lock_guard lock(broker_.mutex);
+    id_ = broker_.publishers++;
+  }
 
   amqp::PublishBatchResult PublishBatch(std::span<const amqp::OutgoingMessage> messages,
                                         SteadyClock::time_point deadline) override {
     std::unique_lock lock(broker_.mutex);
     broker_.batch_sizes.push_back(messages.size());
+    broker_.batch_publishers.push_back(id_);
     broker_.deadlines.push_back(deadline);
     ++broker_.in_call;
     broker_.changed.notify_all();
     broker_.changed.wait(lock, [&] { return !broker_.held; });
     --broker_.in_call;
     amqp::PublishBatchResult result;
+    if (!broker_.Reachable(id_)) {
+      // Lost before the confirms arrived: nothing is known of any message.
+      result.outcomes.resize(messages.size());
+      result.error = domain::Error::Transient("AMQP_CONNECTION_LOST", "connection lost");
+      return result;
+    }
     for (const amqp::OutgoingMessage& message : messages) {
       const auto it = broker_.outcomes.find(message.routing_key);
       result.outcomes.push_back(
@@ -66,14 +104,21 @@ class FakePublisher final : public BatchPublisher {
     }
     return result;
   }
-  void Maintain(std::chrono::milliseconds) override {}
+  // Like a reconnect attempt on a backoff schedule: waits up to `timeout` for the broker.
+  void Maintain(std::chrono::milliseconds timeout) override {
+    std::unique_lock lock(broker_.mutex);
+    ++broker_.maintains[id_];
+    broker_.changed.notify_all();
+    broker_.changed.wait_for(lock, timeout, [&] { return broker_.Reachable(id_); });
+  }
   [[nodiscard]] bool connected() const override {
     const std::lock_guard lock(broker_.mutex);
-    return broker_.connected;
+    return broker_.Reachable(id_);
   }
 
  private:
   FakeBroker& broker_;
+  std::size_t id_ = 0;
 };
 
 // Collects callback results; each message's callback must run exactly once.
@@ -107,13 +152,29 @@ amqp::OutgoingMessage Message(const std::string& id, const std::string& routing_
 
 class PublishPipelineTest : public ::testing::Test {
  protected:
-  PublishPipeline& Make(PublishPipelineOptions options) {
+  PublishPipeline& Make(PublishPipelineOptions options,
+                        std::chrono::milliseconds maintain_timeout = 5ms) {
     options.idle_interval = 5ms;
+    options.maintain_timeout = maintain_timeout;
     pipeline_ = std::make_unique<PublishPipeline>(
         [this] { return std::make_unique<FakePublisher>(broker_); }, options, metrics_,
         infra::log::Logger(sink_, clock_, infra::log::Level::kError, "test"));
     pipeline_->Start();
     return *pipeline_;
+  }
+
+  // Holds the broker and submits `id`; returns once a publisher thread is in its round trip.
+  void StartHeldRoundTrip(PublishPipeline& pipeline, const std::string& id) {
+    broker_.Hold();
+    ASSERT_EQ(pipeline.Submit(Message(id), results_.For(id)), Admission::kQueued);
+    broker_.AwaitCalls(1);
+  }
+
+  // Polls `condition` of the pipeline's view of the broker (set by its threads).
+  static bool Becomes(const std::function<bool()>& condition) {
+    const auto until = SteadyClock::now() + 10s;
+    while (!condition() && SteadyClock::now() < until) std::this_thread::yield();
+    return condition();
   }
 
   ~PublishPipelineTest() override {
@@ -134,9 +195,7 @@ class PublishPipelineTest : public ::testing::Test {
 
 TEST_F(PublishPipelineTest, RequestsArrivingDuringARoundTripShareTheNextConfirm) {
   PublishPipeline& pipeline = Make({.threads = 1});
-  broker_.Hold();
-  ASSERT_EQ(pipeline.Submit(Message("m0"), results_.For("m0")), Admission::kQueued);
-  broker_.AwaitCalls(1);
+  ASSERT_NO_FATAL_FAILURE(StartHeldRoundTrip(pipeline, "m0"));
   for (int i = 1; i <= 20; ++i) {
     const std::string id = "m" + std::to_string(i);
     ASSERT_EQ(pipeline.Submit(Message(id), results_.For(id)), Admission::kQueued);
@@ -154,9 +213,7 @@ TEST_F(PublishPipelineTest, RequestsArrivingDuringARoundTripShareTheNextConfirm)
 
 TEST_F(PublishPipelineTest, BatchesAreCappedAtMaxBatch) {
   PublishPipeline& pipeline = Make({.threads = 1, .max_batch = 4});
-  broker_.Hold();
-  ASSERT_EQ(pipeline.Submit(Message("first"), results_.For("first")), Admission::kQueued);
-  broker_.AwaitCalls(1);
+  ASSERT_NO_FATAL_FAILURE(StartHeldRoundTrip(pipeline, "first"));
   for (int i = 0; i < 10; ++i) {
     const std::string id = "m" + std::to_string(i);
     ASSERT_EQ(pipeline.Submit(Message(id), results_.For(id)), Admission::kQueued);
@@ -171,9 +228,7 @@ TEST_F(PublishPipelineTest, EachMessageGetsItsOwnOutcome) {
                       {"full", amqp::PublishStatus::kNacked},
                       {"lost", amqp::PublishStatus::kUnknown}};
   PublishPipeline& pipeline = Make({.threads = 1});
-  broker_.Hold();
-  ASSERT_EQ(pipeline.Submit(Message("ok", "stage"), results_.For("ok")), Admission::kQueued);
-  broker_.AwaitCalls(1);
+  ASSERT_NO_FATAL_FAILURE(StartHeldRoundTrip(pipeline, "ok"));
   for (const char* key : {"unbound", "full", "lost"}) {
     ASSERT_EQ(pipeline.Submit(Message(key, key), results_.For(key)), Admission::kQueued);
   }
@@ -187,9 +242,7 @@ TEST_F(PublishPipelineTest, EachMessageGetsItsOwnOutcome) {
 
 TEST_F(PublishPipelineTest, AFullQueueRefusesAtOnce) {
   PublishPipeline& pipeline = Make({.threads = 1, .capacity = 2});
-  broker_.Hold();
-  ASSERT_EQ(pipeline.Submit(Message("m0"), results_.For("m0")), Admission::kQueued);
-  broker_.AwaitCalls(1);
+  ASSERT_NO_FATAL_FAILURE(StartHeldRoundTrip(pipeline, "m0"));
   EXPECT_EQ(pipeline.Submit(Message("m1"), results_.For("m1")), Admission::kQueued);
   EXPECT_EQ(pipeline.Submit(Message("m2"), results_.For("m2")), Admission::kQueued);
   EXPECT_EQ(pipeline.Submit(Message("m3"), results_.For("m3")), Admission::kFull);
@@ -222,9 +275,7 @@ TEST_F(PublishPipelineTest, MessagesPastTheirDeadlineAreNeverPublished) {
 
 TEST_F(PublishPipelineTest, StopPublishesWhatIsQueuedAndRefusesMore) {
   PublishPipeline& pipeline = Make({.threads = 2});
-  broker_.Hold();
-  ASSERT_EQ(pipeline.Submit(Message("m0"), results_.For("m0")), Admission::kQueued);
-  broker_.AwaitCalls(1);
+  ASSERT_NO_FATAL_FAILURE(StartHeldRoundTrip(pipeline, "m0"));
   ASSERT_EQ(pipeline.Submit(Message("m1"), results_.For("m1")), Admission::kQueued);
   broker_.AwaitCalls(2);
   ASSERT_EQ(pipeline.Submit(Message("m2"), results_.For("m2")), Admission::kQueued);
@@ -239,19 +290,88 @@ TEST_F(PublishPipelineTest, StopPublishesWhatIsQueuedAndRefusesMore) {
 
 TEST_F(PublishPipelineTest, ReadinessFollowsThePublishersConnections) {
   PublishPipeline& pipeline = Make({.threads = 2});
-  const auto wait_for = [&](bool expected) {
-    const auto until = SteadyClock::now() + 10s;
-    while (pipeline.broker_ready() != expected && SteadyClock::now() < until) {
-      std::this_thread::yield();
-    }
-    return pipeline.broker_ready() == expected;
-  };
-  EXPECT_TRUE(wait_for(true));
-  {
-    const std::lock_guard lock(broker_.mutex);
-    broker_.connected = false;
+  EXPECT_TRUE(Becomes([&] { return pipeline.broker_ready(); }));
+  broker_.SetConnected(false);
+  EXPECT_TRUE(Becomes([&] { return !pipeline.broker_ready(); }));
+  EXPECT_TRUE(Becomes([&] { return pipeline.broker_down(); }));
+}
+
+TEST_F(PublishPipelineTest, MessagesWaitWhileTheFirstConnectIsUnderWay) {
+  broker_.connected = false;
+  // The first connect attempt lasts until the broker answers (at most 10 s).
+  PublishPipeline& pipeline = Make({.threads = 1}, 10s);
+  broker_.AwaitMaintains(0, 1);
+  EXPECT_FALSE(pipeline.broker_down());
+  EXPECT_FALSE(pipeline.broker_ready());
+  EXPECT_EQ(pipeline.Submit(Message("early"), results_.For("early")), Admission::kQueued);
+  broker_.SetConnected(true);
+  results_.AwaitCount(1);
+  EXPECT_EQ(results_.by_id["early"], std::vector<PublishResult>{PublishResult::kConfirmed});
+}
+
+TEST_F(PublishPipelineTest, ABrokerKnownDownIsRefusedAtOnceUntilAConnectionIsBack) {
+  broker_.connected = false;
+  PublishPipeline& pipeline = Make({.threads = 2});
+  ASSERT_TRUE(Becomes([&] { return pipeline.broker_down(); }));
+  EXPECT_FALSE(pipeline.broker_ready());
+  EXPECT_EQ(pipeline.Submit(Message("refused"), results_.For("refused")), Admission::kBrokerDown);
+  EXPECT_EQ(pipeline.depth(), 0u);
+  EXPECT_EQ(metrics_.publish_refused.WithLabels({"broker_down"}).Value(), 1u);
+
+  broker_.SetConnected(true);
+  ASSERT_TRUE(Becomes([&] { return pipeline.broker_ready(); }));
+  EXPECT_FALSE(pipeline.broker_down());
+  ASSERT_EQ(pipeline.Submit(Message("accepted"), results_.For("accepted")), Admission::kQueued);
+  results_.AwaitCount(1);
+  EXPECT_EQ(results_.by_id["accepted"], std::vector<PublishResult>{PublishResult::kConfirmed});
+  EXPECT_EQ(results_.by_id.count("refused"), 0u) << "a refused message has no callback";
+  EXPECT_EQ(broker_.batch_sizes, std::vector<std::size_t>{1});
+  EXPECT_EQ(metrics_.publish_refused.WithLabels({"broker_down"}).Value(), 1u);
+}
+
+TEST_F(PublishPipelineTest, MessagesAcceptedBeforeTheConnectionDroppedAreNeverConfirmed) {
+  PublishPipeline& pipeline = Make({.threads = 1});
+  ASSERT_NO_FATAL_FAILURE(StartHeldRoundTrip(pipeline, "in-flight"));
+  // Queued during the round trip, before anyone knows that the connection is going away.
+  ASSERT_EQ(pipeline.Submit(Message("queued"), results_.For("queued")), Admission::kQueued);
+  broker_.SetConnected(false);
+  broker_.Release();
+  results_.AwaitCount(2);
+  EXPECT_EQ(results_.by_id["in-flight"], std::vector<PublishResult>{PublishResult::kUnconfirmed});
+  EXPECT_EQ(results_.by_id["queued"], std::vector<PublishResult>{PublishResult::kUnconfirmed});
+  EXPECT_EQ(broker_.batch_sizes, (std::vector<std::size_t>{1, 1}));
+
+  EXPECT_TRUE(pipeline.broker_down());
+  EXPECT_EQ(pipeline.Submit(Message("late"), results_.For("late")), Admission::kBrokerDown);
+  EXPECT_EQ(metrics_.publish_outcomes.WithLabels({"unconfirmed"}).Value(), 2u);
+  EXPECT_EQ(metrics_.publish_refused.WithLabels({"broker_down"}).Value(), 1u);
+}
+
+TEST_F(PublishPipelineTest, AThreadWithoutAConnectionLeavesTheWorkToOneWithIt) {
+  broker_.unreachable = {1};
+  PublishPipeline& pipeline = Make({.threads = 2});
+  ASSERT_TRUE(Becomes([&] { return pipeline.broker_ready(); }));
+  // Two more reconnect rounds of the disconnected thread: the second began after it could see
+  // the other connection up, so from then on it takes nothing from the queue.
+  broker_.AwaitMaintains(1, broker_.Maintains(1) + 2);
+  EXPECT_FALSE(pipeline.broker_down());
+  ASSERT_NO_FATAL_FAILURE(StartHeldRoundTrip(pipeline, "first"));
+  for (int i = 0; i < 10; ++i) {
+    const std::string id = "m" + std::to_string(i);
+    ASSERT_EQ(pipeline.Submit(Message(id), results_.For(id)), Admission::kQueued);
   }
-  EXPECT_TRUE(wait_for(false));
+  // While the connected thread is busy, the other one goes round twice more and leaves the
+  // queued messages alone.
+  broker_.AwaitMaintains(1, broker_.Maintains(1) + 2);
+  EXPECT_EQ(pipeline.depth(), 10u);
+  broker_.Release();
+  results_.AwaitCount(11);
+  for (const auto& [id, outcomes] : results_.by_id) {
+    EXPECT_EQ(outcomes, std::vector<PublishResult>{PublishResult::kConfirmed}) << id;
+  }
+  const std::lock_guard lock(broker_.mutex);
+  EXPECT_FALSE(broker_.batch_publishers.empty());
+  EXPECT_EQ(std::count(broker_.batch_publishers.begin(), broker_.batch_publishers.end(), 1u), 0);
 }
 
 }  // namespace

@@ -46,10 +46,18 @@ http::Response JsonResponse(int status, const json& body) {
   return http::Response::Json(status, body.dump());
 }
 
-http::Response ErrorResponse(int status, std::string_view code, std::string_view message) {
+// A 503 says that retrying later can help: Retry-After tells clients when (the PGs retry on their
+// own schedules anyway).
+constexpr std::chrono::seconds kRetryAfter{1};
+// While the broker is known down a retry within a second would most likely be refused again.
+// The publisher threads retry their connections more often than this (backoff capped at 2 s by
+// the gateway command), so a client retrying after it finds the gateway publishing again.
+constexpr std::chrono::seconds kBrokerDownRetryAfter{3};
+
+http::Response ErrorResponse(int status, std::string_view code, std::string_view message,
+                             std::chrono::seconds retry_after = kRetryAfter) {
   http::Response response = JsonResponse(status, {{"code", code}, {"message", message}});
-  // Retrying later can help: tell clients when (the PGs retry on their own schedules anyway).
-  if (status == 503) response.headers.Set("Retry-After", "1");
+  if (status == 503) response.headers.Set("Retry-After", std::to_string(retry_after.count()));
   return response;
 }
 
@@ -58,9 +66,18 @@ http::Response RequestError(const domain::Error& error) {
 }
 
 http::Response Refused(Admission admission) {
-  return admission == Admission::kFull
-             ? ErrorResponse(503, kOverloaded, "too many requests in progress; retry shortly")
-             : ErrorResponse(503, kShuttingDown, "the gateway is shutting down");
+  switch (admission) {
+    case Admission::kFull:
+      return ErrorResponse(503, kOverloaded, "too many requests in progress; retry shortly");
+    case Admission::kBrokerDown:
+      return ErrorResponse(503, kBrokerUnavailable,
+                           "the broker is unreachable, nothing was published; retry later",
+                           kBrokerDownRetryAfter);
+    case Admission::kQueued:  // not a refusal; never passed here
+    case Admission::kClosed:
+      break;
+  }
+  return ErrorResponse(503, kShuttingDown, "the gateway is shutting down");
 }
 
 http::Response NotPublished(PublishResult result) {
@@ -247,9 +264,7 @@ class Gateway::Impl {
           responder.Respond(NotPublished(result));
         });
     if (admission != Admission::kQueued) {
-      metrics_.webhooks_refused
-          .WithLabels({provider, admission == Admission::kFull ? "queue_full" : "shutting_down"})
-          .Increment();
+      metrics_.webhooks_refused.WithLabels({provider, ToString(admission)}).Increment();
       responder.Respond(Refused(admission));
     }
   }

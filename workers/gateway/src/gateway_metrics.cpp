@@ -39,6 +39,11 @@ GatewayMetrics::GatewayMetrics(metrics::Registry& registry)
           registry.AddCounter({.name = "paypipe_gateway_publish_outcomes_total",
                                .help = "Messages published by the gateway, by outcome.",
                                .labels = {"outcome"}})),
+      publish_refused(registry.AddCounter(
+          {.name = "paypipe_gateway_publish_refused_total",
+           .help = "Messages refused at once instead of being queued for a publisher thread, by "
+                   "reason (broker_down, queue_full, shutting_down).",
+           .labels = {"reason"}})),
       publish_queue_depth(registry
                               .AddGauge({.name = "paypipe_gateway_queue_depth",
                                          .help = "Work waiting for a thread, by queue.",

@@ -78,8 +78,7 @@ PublishPipeline::PublishPipeline(BatchPublisherFactory factory, PublishPipelineO
       metrics_(metrics),
       logger_(std::move(logger)),
       queue_(options.capacity),
-      connected_(std::make_unique<std::atomic<bool>[]>(std::max<std::size_t>(options.threads, 1))) {
-}
+      links_(std::max<std::size_t>(options.threads, 1)) {}
 
 PublishPipeline::~PublishPipeline() {
   queue_.Close();
@@ -89,16 +88,27 @@ PublishPipeline::~PublishPipeline() {
 }
 
 void PublishPipeline::Start() {
-  const std::size_t count = std::max<std::size_t>(options_.threads, 1);
+  const std::size_t count = links_.size();
   running_ = count;
   for (std::size_t i = 0; i < count; ++i) threads_.emplace_back([this, i] { Run(i); });
 }
 
 Admission PublishPipeline::Submit(amqp::OutgoingMessage message, Callback done) {
-  const auto now = SteadyClock::now();
-  const Admission admission =
-      queue_.Push(Item{std::move(message), std::move(done), now, now + options_.confirm_timeout});
-  if (admission == Admission::kQueued) metrics_.publish_queue_depth.Increment();
+  Admission admission = Admission::kBrokerDown;
+  // A message that races with the last connection going down is queued all the same: it keeps
+  // its deadline, like every message accepted before the outage was known.
+  if (!links_.all_down()) {
+    const auto now = SteadyClock::now();
+    admission =
+        queue_.Push(Item{std::move(message), std::move(done), now, now + options_.confirm_timeout});
+  } else if (queue_.closed()) {
+    admission = Admission::kClosed;  // the threads report down once they have stopped
+  }
+  if (admission == Admission::kQueued) {
+    metrics_.publish_queue_depth.Increment();
+  } else {
+    metrics_.publish_refused.WithLabels({ToString(admission)}).Increment();
+  }
   return admission;
 }
 
@@ -114,14 +124,6 @@ bool PublishPipeline::Stop(SteadyClock::time_point deadline) {
   return true;
 }
 
-bool PublishPipeline::broker_ready() const {
-  const std::size_t count = std::max<std::size_t>(options_.threads, 1);
-  for (std::size_t i = 0; i < count; ++i) {
-    if (connected_[i].load()) return true;
-  }
-  return false;
-}
-
 void PublishPipeline::Finish(Item& item, PublishResult result, SteadyClock::time_point now) {
   metrics_.publish_outcomes.WithLabels({ToString(result)}).Increment();
   metrics_.publish_latency.ObserveDuration(now - item.submitted);
@@ -132,19 +134,46 @@ void PublishPipeline::Finish(Item& item, PublishResult result, SteadyClock::time
   }
 }
 
+void PublishPipeline::Maintain(std::size_t index, BatchPublisher& publisher) {
+  publisher.Maintain(options_.maintain_timeout);
+  Report(index, publisher);
+}
+
+void PublishPipeline::Report(std::size_t index, const BatchPublisher& publisher) {
+  const LinkState before = links_.state(index);
+  const LinkState now = publisher.connected() ? LinkState::kUp : LinkState::kDown;
+  if (now == before) return;
+  links_.Report(index, now);
+  const auto thread = static_cast<std::uint64_t>(index);
+  if (now == LinkState::kDown) {
+    logger_.Warn("publisher connection down",
+                 {{"thread", thread}, {"was", ToString(before)}, {"all_down", links_.all_down()}});
+  } else if (before == LinkState::kDown) {
+    logger_.Info("publisher connection restored", {{"thread", thread}});
+  }
+}
+
 void PublishPipeline::Run(std::size_t index) {
   std::unique_ptr<BatchPublisher> publisher = factory_();
   // Connect at once, so that readiness and the first request need not wait for an idle round.
-  publisher->Maintain(options_.maintain_timeout);
-  connected_[index] = publisher->connected();
+  Maintain(index, *publisher);
   std::vector<Item> batch;
   std::vector<amqp::OutgoingMessage> messages;
   while (true) {
-    batch = queue_.PopUpTo(options_.max_batch, options_.idle_interval);
+    if (!links_.TakesWork(index)) {
+      // Another thread has a connection and publishes; this one only reconnects.
+      if (queue_.drained()) break;
+      Maintain(index, *publisher);
+      continue;
+    }
+    // Without a connection there is nothing to wait for: Submit refuses new messages, and what
+    // is queued was accepted before the outage was known.
+    const auto wait = links_.state(index) == LinkState::kUp ? options_.idle_interval
+                                                            : std::chrono::milliseconds(0);
+    batch = queue_.PopUpTo(options_.max_batch, wait);
     if (batch.empty()) {
       if (queue_.drained()) break;
-      publisher->Maintain(options_.maintain_timeout);
-      connected_[index] = publisher->connected();
+      Maintain(index, *publisher);
       continue;
     }
     metrics_.publish_queue_depth.Subtract(static_cast<double>(batch.size()));
@@ -170,7 +199,7 @@ void PublishPipeline::Run(std::size_t index) {
     }
     metrics_.publish_batch_size.Observe(static_cast<double>(messages.size()));
     const amqp::PublishBatchResult result = publisher->PublishBatch(messages, deadline);
-    connected_[index] = publisher->connected();
+    Report(index, *publisher);
     if (result.error) {
       logger_.Warn("publish batch not confirmed",
                    {{"messages", messages.size()},
@@ -185,7 +214,7 @@ void PublishPipeline::Run(std::size_t index) {
       Finish(*live[i], outcome, now);
     }
   }
-  connected_[index] = false;
+  links_.Report(index, LinkState::kDown);
   --running_;
 }
 

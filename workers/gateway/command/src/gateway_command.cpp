@@ -83,6 +83,9 @@ int GatewayCommand::Run(const cli::CommandContext& context) {
   publisher.connection.heartbeat =
       std::chrono::duration_cast<std::chrono::seconds>(cfg.Get(config::kAmqpHeartbeat));
   publisher.connection.connection_name = "paypipe-gateway";
+  // While the broker is down every request is refused at once; reconnect attempts at least
+  // this often make the gateway publish again within the Retry-After it gave those requests.
+  publisher.connection.backoff.max = std::chrono::seconds(2);
   publisher.publish_timeout = confirm_timeout;
   infra::db::ConnectOptions database;
   database.connect_timeout = std::chrono::seconds(3);

@@ -11,7 +11,27 @@ namespace paypipe::gateway {
 
 // Whether a piece of work was taken. Anything but kQueued leaves the caller to answer at once
 // (503): a full queue is the gateway's backpressure.
-enum class Admission { kQueued, kFull, kClosed };
+enum class Admission {
+  kQueued,
+  kFull,        // too much work waiting already
+  kClosed,      // shutting down
+  kBrokerDown,  // PublishPipeline only: no broker connection is up, publishing cannot succeed now
+};
+
+// Metric label of a refusal: "queue_full", "shutting_down", "broker_down" ("queued").
+[[nodiscard]] inline const char* ToString(Admission admission) {
+  switch (admission) {
+    case Admission::kQueued:
+      return "queued";
+    case Admission::kFull:
+      return "queue_full";
+    case Admission::kClosed:
+      return "shutting_down";
+    case Admission::kBrokerDown:
+      return "broker_down";
+  }
+  return "queued";
+}
 
 // A bounded multi-producer, multi-consumer queue. Closing refuses new items but lets consumers
 // take what is already queued, so that work accepted before a shutdown is still done.

@@ -49,7 +49,8 @@ struct GatewayPorts {
 // between requests (PublishPipeline); `database.threads` database threads run queries
 // (DbPool). Handlers hand work to those queues and return; responses are completed from
 // whichever thread finishes the work. Both queues are bounded: when full, requests are answered
-// 503 at once (backpressure) instead of piling up.
+// 503 at once (backpressure) instead of piling up. While no broker connection is up, requests
+// that must publish are answered 503 at once as well, instead of waiting for their deadline.
 //
 // A webhook is answered 200 only after the broker confirmed its `webhook.received` message; a
 // payment command (confirm, cancel) 202 only after the broker confirmed its message. Anything

@@ -29,6 +29,9 @@ struct GatewayMetrics {
   infra::metrics::Histogram& publish_latency;
   // Messages by what became of them (confirmed, returned, nacked, unconfirmed, expired, ...).
   infra::metrics::CounterFamily& publish_outcomes;
+  // Messages the publish pipeline refused without queueing them, by reason: broker_down (every
+  // broker connection is known down: answered 503 at once), queue_full, shutting_down.
+  infra::metrics::CounterFamily& publish_refused;
   // Work waiting for a publisher thread / a database thread.
   infra::metrics::Gauge& publish_queue_depth;
   infra::metrics::Gauge& db_queue_depth;

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "paypipe/gateway/bounded_queue.hpp"
+#include "paypipe/gateway/broker_links.hpp"
 #include "paypipe/gateway/gateway_metrics.hpp"
 #include "paypipe/infra/amqp/publisher.hpp"
 #include "paypipe/infra/log/logger.hpp"
@@ -58,7 +59,9 @@ struct PublishPipelineOptions {
   std::size_t max_batch = 256;
   // Deadline of each message, from Submit to the broker's confirm.
   std::chrono::milliseconds confirm_timeout{5'000};
-  // An idle thread maintains its connection this often, for at most maintain_timeout.
+  // An idle thread maintains its connection this often, for at most maintain_timeout. A thread
+  // without a connection tries to reconnect on its connection's backoff schedule instead, and
+  // looks for queued work at least every maintain_timeout.
   std::chrono::milliseconds idle_interval{1'000};
   std::chrono::milliseconds maintain_timeout{500};
 };
@@ -75,7 +78,15 @@ struct PublishPipelineOptions {
 // stored" — the caller answers 503 and the client (or PG) retries; a retried message has the
 // same message_id and is deduplicated downstream.
 //
-// Thread safety: Submit, broker_ready and depth from any thread; Start and Stop from one.
+// Broker outages: while every publisher thread knows its connection is down (a connect failed,
+// or the connection was lost and is not back), Submit refuses at once (kBrokerDown) instead of
+// queueing messages that could only wait for their deadline; the threads keep reconnecting
+// with backoff, and Submit accepts again as soon as one connection is back. Messages accepted
+// before the outage was known keep their deadline: they are published when a connection comes
+// back in time and answered kUnconfirmed otherwise, never kConfirmed without a confirm.
+//
+// Thread safety: Submit, broker_ready, broker_down and depth from any thread (lock-free reads
+// of the threads' connection states); Start and Stop from one.
 class PublishPipeline {
  public:
   using Callback = std::function<void(PublishResult)>;
@@ -89,8 +100,8 @@ class PublishPipeline {
 
   void Start();
 
-  // Queues the message; `done` is called once with its outcome. kFull / kClosed: not queued,
-  // `done` is never called.
+  // Queues the message; `done` is called once with its outcome. kFull / kClosed / kBrokerDown:
+  // not queued, `done` is never called.
   [[nodiscard]] Admission Submit(infra::amqp::OutgoingMessage message, Callback done);
 
   // Refuses new messages, publishes what is queued, and waits for the threads until `deadline`.
@@ -99,7 +110,9 @@ class PublishPipeline {
   [[nodiscard]] bool Stop(std::chrono::steady_clock::time_point deadline);
 
   // At least one publisher thread holds a live broker connection.
-  [[nodiscard]] bool broker_ready() const;
+  [[nodiscard]] bool broker_ready() const { return links_.any_up(); }
+  // Every publisher thread knows its connection is down: Submit answers kBrokerDown.
+  [[nodiscard]] bool broker_down() const { return links_.all_down(); }
   [[nodiscard]] std::size_t depth() const { return queue_.size(); }
 
  private:
@@ -111,6 +124,9 @@ class PublishPipeline {
   };
 
   void Run(std::size_t index);
+  // Maintains the thread's connection and reports what became of it.
+  void Maintain(std::size_t index, BatchPublisher& publisher);
+  void Report(std::size_t index, const BatchPublisher& publisher);
   void Finish(Item& item, PublishResult result, std::chrono::steady_clock::time_point now);
 
   BatchPublisherFactory factory_;
@@ -118,7 +134,7 @@ class PublishPipeline {
   GatewayMetrics& metrics_;
   infra::log::Logger logger_;
   BoundedQueue<Item> queue_;
-  std::unique_ptr<std::atomic<bool>[]> connected_;
+  BrokerLinks links_;
   std::atomic<std::size_t> running_{0};
   std::vector<std::thread> threads_;
 };
