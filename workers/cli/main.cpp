@@ -77,7 +77,7 @@ int main(int argc, char** argv, char** envp) {
     paypipe::runtime::StageRegistry stages;
     stages.Add(std::make_unique<paypipe::test_stage::EchoStage>());
     stages.Add(std::make_unique<paypipe::confirm::ConfirmStage>(
-        ReadPgSettings(catalog, environment, read_file)));
+        ReadPgSettings(catalog, environment, read_file), metrics));
     stages.Add(std::make_unique<paypipe::webhook_intake::WebhookIntakeStage>());
 
     paypipe::cli::CommandRegistry registry;

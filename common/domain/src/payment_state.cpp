@@ -273,4 +273,14 @@ Result<PaymentTransition> FirstPaymentObservation(const ObservedPayment& observe
   return Applied(nothing, observed);
 }
 
+VerifyAction DecideWebhookVerify(const std::optional<HeldPayment>& held,
+                                 const std::optional<WebhookClaim>& claim) {
+  if (!held || !claim || held->status != claim->status) return VerifyAction::kLookUp;
+  if (claim->status != S::kDone && !IsTerminal(claim->status)) return VerifyAction::kLookUp;
+  if (claim->event_at && (!held->verified_at || *held->verified_at < *claim->event_at)) {
+    return VerifyAction::kLookUp;
+  }
+  return VerifyAction::kSkip;
+}
+
 }  // namespace paypipe::domain

@@ -9,6 +9,8 @@ namespace {
 
 // Empty is accepted: bodies written before the contract moved here may carry "reason": "".
 constexpr TextRule kReasonRule{0, 200, Charset::kText};
+// claimedStatus and eventAt: short ASCII, checked further by their own parsers.
+constexpr TextRule kShortAsciiRule{1, 32, Charset::kVisibleAscii};
 
 std::string CorrelationOf(const PaymentVerify& verify) {
   return verify.order_id ? verify.order_id->str() : std::string();
@@ -24,6 +26,8 @@ nlohmann::json ToJson(const PaymentVerify& verify) {
                          {"paymentKey", verify.payment_key.str()}};
   if (verify.order_id) body["orderId"] = verify.order_id->str();
   if (!verify.reason.empty()) body["reason"] = verify.reason;
+  if (verify.claimed_status) body["claimedStatus"] = domain::ToString(*verify.claimed_status);
+  if (verify.event_at) body["eventAt"] = FormatWebhookTime(*verify.event_at);
   return body;
 }
 
@@ -42,6 +46,27 @@ domain::Result<PaymentVerify> ParsePaymentVerify(const nlohmann::json& body) {
   auto reason = ReadOptionalText(body, "reason", kReasonRule);
   if (!reason.ok()) return detail::Malformed(kPaymentVerifyType, reason.error());
   verify.reason = reason->value_or("");
+  auto claimed = ReadOptionalText(body, "claimedStatus", kShortAsciiRule);
+  if (!claimed.ok()) return detail::Malformed(kPaymentVerifyType, claimed.error());
+  if (*claimed) {
+    auto status = domain::ParsePaymentStatus(**claimed);
+    if (!status.ok()) {
+      return detail::Malformed(kPaymentVerifyType,
+                               FieldError("claimedStatus", "must be a payment status name"));
+    }
+    verify.claimed_status = *status;
+  }
+  auto event_at = ReadOptionalText(body, "eventAt", kShortAsciiRule);
+  if (!event_at.ok()) return detail::Malformed(kPaymentVerifyType, event_at.error());
+  if (*event_at) {
+    auto time = ParseWebhookTime(**event_at);
+    if (!time.ok()) {
+      return detail::Malformed(kPaymentVerifyType, FieldError("eventAt",
+                                                              "must be a UTC time like "
+                                                              "2026-03-01T01:00:00.123Z"));
+    }
+    verify.event_at = *time;
+  }
   return verify;
 }
 

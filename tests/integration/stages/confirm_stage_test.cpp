@@ -49,7 +49,7 @@ class ConfirmStageTest : public sim::test::SimTest {
     settings.toss_api_base = base_url() + "/toss";
     settings.toss_secret_key = sim::test::kTossKey;
     settings.timeout = 1s;
-    stage_ = std::make_unique<ConfirmStage>(settings);
+    stage_ = std::make_unique<ConfirmStage>(settings, metrics_);
   }
 
   // The sim's clock; nullptr: the host's.
@@ -89,12 +89,18 @@ class ConfirmStageTest : public sim::test::SimTest {
                         domain::Money::Krw(amount)}),
                     attempt);
   }
-  runtime::Envelope VerifyMessage(const std::string& key, const std::string& order) {
-    return Envelope(
-        std::string(messages::kPaymentVerifyType),
-        messages::ToJson(messages::PaymentVerify{messages::Provider::kToss, domain::PaymentKey(key),
-                                                 domain::OrderId(order), "test"}),
-        0);
+  // A look-up; with `claimed`, as webhook-intake asks for it for a webhook saying so.
+  runtime::Envelope VerifyMessage(const std::string& key, const std::string& order,
+                                  std::optional<domain::PaymentStatus> claimed = std::nullopt,
+                                  std::optional<messages::WebhookTime> event_at = std::nullopt) {
+    messages::PaymentVerify verify;
+    verify.provider = messages::Provider::kToss;
+    verify.payment_key = domain::PaymentKey(key);
+    verify.order_id = domain::OrderId(order);
+    verify.reason = "test";
+    verify.claimed_status = claimed;
+    verify.event_at = event_at;
+    return Envelope(std::string(messages::kPaymentVerifyType), messages::ToJson(verify), 0);
   }
   runtime::Envelope Envelope(std::string type, json body, int attempt) {
     runtime::Envelope message;
@@ -136,8 +142,19 @@ class ConfirmStageTest : public sim::test::SimTest {
     return "";
   }
 
+  // GET /v1/payments/{paymentKey} calls the sim has answered.
+  std::int64_t TossLookUps() {
+    return client().Ledger()["requests"].value("toss.get_payment", std::int64_t{0});
+  }
+  std::uint64_t VerifiesSkipped() {
+    return metrics_.AddCounter({.name = std::string(kVerifySkippedMetric), .help = ""})
+        .Get()
+        .Value();
+  }
+
   paypipe::testing::mysql::ScopedDatabase database_;
   std::unique_ptr<infra::db::Connection> db_;
+  infra::metrics::Registry metrics_;
   std::unique_ptr<ConfirmStage> stage_;
   int next_id_ = 0;
 };
@@ -165,6 +182,50 @@ TEST_F(ConfirmStageTest, ConfirmMakesThePaymentDoneInvoicePaidAndBalancedIncome)
   EXPECT_EQ(Count("SELECT COUNT(*) FROM ledger_entries"), 2);
   EXPECT_EQ(Count("SELECT COUNT(*) FROM payments"), 1);
   EXPECT_EQ(client().Ledger()["confirms"].size(), 1u);
+}
+
+TEST_F(ConfirmStageTest, AWebhookRepeatingTheDoneWeHoldIsNotLookedUpAgain) {
+  Order("order-wh-0001", 15000);
+  const std::string key = client().Session("order-wh-0001", 15000);
+  // The PG's DONE event happens during the confirm, before its answer is written.
+  const auto event_at =
+      std::chrono::floor<messages::WebhookTime::duration>(std::chrono::system_clock::now());
+  ASSERT_TRUE(Run(ConfirmMessage(key, "order-wh-0001", 15000)).ok());
+  ASSERT_EQ(PaymentStatus(key), "DONE");
+  std::int64_t look_ups = TossLookUps();
+  std::int64_t attempts = Count("SELECT COUNT(*) FROM payment_attempts");
+  const std::string row =
+      Text("SELECT CONCAT_WS('|', status, last_verified_at, updated_at) FROM payments");
+
+  auto skipped = Run(VerifyMessage(key, "order-wh-0001", domain::PaymentStatus::kDone, event_at));
+  ASSERT_TRUE(skipped.ok()) << skipped.error().ToString();
+  EXPECT_TRUE(skipped->empty());
+  EXPECT_EQ(TossLookUps(), look_ups);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM payment_attempts"), attempts);
+  EXPECT_EQ(Text("SELECT CONCAT_WS('|', status, last_verified_at, updated_at) FROM payments"), row);
+  EXPECT_EQ(VerifiesSkipped(), 1u);
+
+  // Without an event time a DONE claim is skipped too: DONE is reached once.
+  ASSERT_TRUE(Run(VerifyMessage(key, "order-wh-0001", domain::PaymentStatus::kDone)).ok());
+  EXPECT_EQ(TossLookUps(), look_ups);
+  EXPECT_EQ(VerifiesSkipped(), 2u);
+
+  // A claim the held state does not show, an event later than our last PG answer, a verify
+  // without a claim: each looked up and recorded as before.
+  const std::pair<std::optional<domain::PaymentStatus>, std::optional<messages::WebhookTime>>
+      kLookedUp[] = {{domain::PaymentStatus::kCanceled, event_at},
+                     {domain::PaymentStatus::kDone, event_at + std::chrono::hours(1)},
+                     {std::nullopt, std::nullopt}};
+  for (const auto& [claimed, at] : kLookedUp) {
+    auto looked_up = Run(VerifyMessage(key, "order-wh-0001", claimed, at));
+    ASSERT_TRUE(looked_up.ok()) << looked_up.error().ToString();
+    EXPECT_EQ(TossLookUps(), ++look_ups);
+    EXPECT_EQ(Count("SELECT COUNT(*) FROM payment_attempts"), ++attempts);
+  }
+  EXPECT_EQ(VerifiesSkipped(), 2u);
+  // The CANCELED claim was not taken: the PG holds the payment DONE, and so do we.
+  EXPECT_EQ(PaymentStatus(key), "DONE");
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM ledger_entries"), 2);
 }
 
 TEST_F(ConfirmStageTest, DeclinedCardFailsThePaymentWithoutLedger) {

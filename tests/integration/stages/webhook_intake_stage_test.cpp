@@ -100,6 +100,14 @@ json Verify(const std::string& provider, const std::string& key,
   return body;
 }
 
+// A verify carrying what its webhook claims: the status in payments.status names and the event's
+// time (UTC, milliseconds) when the body has one.
+json Claiming(json verify, const std::string& status, const std::optional<std::string>& at) {
+  verify["claimedStatus"] = status;
+  if (at) verify["eventAt"] = *at;
+  return verify;
+}
+
 // What one webhook must become.
 struct Expected {
   std::string event_type;
@@ -220,7 +228,9 @@ std::vector<Case> DocumentedShapes() {
        "order-ps-0001",
        {"PAYMENT_STATUS_CHANGED", "PAYMENT_STATUS_CHANGED:tgen_20260301aaaa:DONE:txrd_a01",
         "tgen_20260301aaaa", "order-ps-0001", "REFETCH",
-        toss("tgen_20260301aaaa", "order-ps-0001", "webhook:PAYMENT_STATUS_CHANGED")}});
+        // createdAt 10:00:00.123456 KST, rounded up.
+        Claiming(toss("tgen_20260301aaaa", "order-ps-0001", "webhook:PAYMENT_STATUS_CHANGED"),
+                 "DONE", "2026-03-01T01:00:00.124Z")}});
   // A deposit callback names only the order: the stage finds the payment, when it knows it.
   const auto deposit = [&](const std::string& what, const std::string& order,
                            const std::string& secret, const std::optional<std::string>& key) {
@@ -262,7 +272,8 @@ std::vector<Case> DocumentedShapes() {
                    v1_json,
                    "order-v1-0001",
                    {"paid", "imp_10001:paid:", "imp_10001", "order-v1-0001", "REFETCH",
-                    Verify("portone_v1", "imp_10001", "order-v1-0001", "webhook:paid")}});
+                    Claiming(Verify("portone_v1", "imp_10001", "order-v1-0001", "webhook:paid"),
+                             "DONE", std::nullopt)}});
   cases.push_back(
       {"portone V1 form",
        Webhook(WebhookFormat::kPortOneV1,
@@ -273,17 +284,24 @@ std::vector<Case> DocumentedShapes() {
         Verify("portone_v1", "imp_10002", "order-v1-0002", "webhook:cancelled")}});
 
   int n = 0;
-  for (const char* type :
-       {"Transaction.Ready", "Transaction.Paid", "Transaction.VirtualAccountIssued",
-        "Transaction.PartialCancelled", "Transaction.Cancelled", "Transaction.Failed",
-        "Transaction.PayPending", "Transaction.CancelPending"}) {
+  // Each type, with the status it claims ("": none).
+  for (const auto& [type, claimed] : std::vector<std::pair<std::string, std::string>>{
+           {"Transaction.Ready", ""},
+           {"Transaction.Paid", "DONE"},
+           {"Transaction.VirtualAccountIssued", ""},
+           {"Transaction.PartialCancelled", "PARTIAL_CANCELED"},
+           {"Transaction.Cancelled", "CANCELED"},
+           {"Transaction.Failed", "FAILED"},
+           {"Transaction.PayPending", ""},
+           {"Transaction.CancelPending", ""}}) {
     const std::string payment = "pay-v2-000" + std::to_string(++n);
     const std::string id = "msg_v2_" + std::to_string(n);
-    cases.push_back({std::string("portone V2 ") + type,
+    json verify = Verify("portone", payment, std::nullopt, "webhook:" + type);
+    if (!claimed.empty()) verify = Claiming(verify, claimed, "2026-03-01T01:00:00.000Z");
+    cases.push_back({"portone V2 " + type,
                      PortOneV2(type, payment, id),
                      payment,
-                     {type, "webhook-id:" + id, payment, std::nullopt, "SIGNATURE",
-                      Verify("portone", payment, std::nullopt, std::string("webhook:") + type)}});
+                     {type, "webhook-id:" + id, payment, std::nullopt, "SIGNATURE", verify}});
   }
   cases.push_back({"portone V2 BillingKey.Issued",
                    PortOneV2("BillingKey.Issued", "", "msg_v2_billing"),

@@ -493,3 +493,63 @@ TEST(PaymentStateMachine, RedeliveringEveryObservationChangesNothing) {
 
 }  // namespace
 }  // namespace paypipe::domain
+
+namespace paypipe::domain {
+namespace {
+
+using namespace std::chrono_literals;
+
+const Instant kEventAt{std::chrono::sys_days{2026y / 3 / 1} + 1h};
+
+// The statuses a payment reaches once and never holds again with other content.
+bool ReachedOnce(PaymentStatus status) {
+  return status == PaymentStatus::kDone || status == PaymentStatus::kCanceled ||
+         status == PaymentStatus::kAborted || status == PaymentStatus::kExpired ||
+         status == PaymentStatus::kFailed;
+}
+
+TEST(WebhookVerify, SkipsOnlyWhenHeldStatusIsTheClaimedOnceReachedStatus) {
+  for (const auto held : kAllPaymentStatuses) {
+    for (const auto claimed : kAllPaymentStatuses) {
+      const auto expected =
+          held == claimed && ReachedOnce(claimed) ? VerifyAction::kSkip : VerifyAction::kLookUp;
+      EXPECT_EQ(
+          DecideWebhookVerify(HeldPayment{held, std::nullopt}, WebhookClaim{claimed, std::nullopt}),
+          expected)
+          << ToString(held) << " held, " << ToString(claimed) << " claimed, no event time";
+      EXPECT_EQ(
+          DecideWebhookVerify(HeldPayment{held, kEventAt + 1s}, WebhookClaim{claimed, kEventAt}),
+          expected)
+          << ToString(held) << " held, " << ToString(claimed) << " claimed, verified after";
+      EXPECT_EQ(DecideWebhookVerify(HeldPayment{held, kEventAt}, WebhookClaim{claimed, kEventAt}),
+                expected)
+          << ToString(held) << " held, " << ToString(claimed) << " claimed, verified at";
+    }
+  }
+}
+
+TEST(WebhookVerify, LooksUpWhenTheHeldAnswerIsOlderThanTheEvent) {
+  for (const auto status : kAllPaymentStatuses) {
+    EXPECT_EQ(
+        DecideWebhookVerify(HeldPayment{status, kEventAt - 1us}, WebhookClaim{status, kEventAt}),
+        VerifyAction::kLookUp)
+        << ToString(status);
+  }
+}
+
+TEST(WebhookVerify, LooksUpWhenNoPgAnswerWroteTheRowAndTheEventIsTimed) {
+  EXPECT_EQ(DecideWebhookVerify(HeldPayment{PaymentStatus::kAborted, std::nullopt},
+                                WebhookClaim{PaymentStatus::kAborted, kEventAt}),
+            VerifyAction::kLookUp);
+}
+
+TEST(WebhookVerify, LooksUpWithoutAClaimOrAHeldPayment) {
+  EXPECT_EQ(DecideWebhookVerify(HeldPayment{PaymentStatus::kDone, kEventAt}, std::nullopt),
+            VerifyAction::kLookUp);
+  EXPECT_EQ(DecideWebhookVerify(std::nullopt, WebhookClaim{PaymentStatus::kDone, std::nullopt}),
+            VerifyAction::kLookUp);
+  EXPECT_EQ(DecideWebhookVerify(std::nullopt, std::nullopt), VerifyAction::kLookUp);
+}
+
+}  // namespace
+}  // namespace paypipe::domain

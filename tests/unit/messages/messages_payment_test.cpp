@@ -131,8 +131,12 @@ TEST(PaymentCancelMessage, StagesEmitItThroughTheirOutbox) {
 }
 
 PaymentVerify Verify() {
-  return {Provider::kPortOne, domain::PaymentKey("pay-1"), domain::OrderId("order-000042"),
-          "reconcile:UNKNOWN"};
+  PaymentVerify verify;
+  verify.provider = Provider::kPortOne;
+  verify.payment_key = domain::PaymentKey("pay-1");
+  verify.order_id = domain::OrderId("order-000042");
+  verify.reason = "reconcile:UNKNOWN";
+  return verify;
 }
 
 TEST(PaymentVerifyMessage, RoundTripsThroughTheWireToTheConfirmStage) {
@@ -167,6 +171,41 @@ TEST(PaymentVerifyMessage, OrderIdAndReasonMayBeLeftOut) {
   json empty_reason = out.body;
   empty_reason["reason"] = "";
   EXPECT_EQ(*ParsePaymentVerify(empty_reason), bare);
+}
+
+TEST(PaymentVerifyMessage, CarriesTheWebhooksClaimWhenGiven) {
+  PaymentVerify claimed = Verify();
+  claimed.reason = "webhook:PAYMENT_STATUS_CHANGED";
+  claimed.claimed_status = domain::PaymentStatus::kPartialCanceled;
+  claimed.event_at = WebhookTime(std::chrono::milliseconds(1'772'326'800'123));
+  const runtime::OutgoingMessage out = ToOutgoing(claimed);
+  EXPECT_EQ(out.body.at("claimedStatus"), "PARTIAL_CANCELED");
+  EXPECT_EQ(out.body.at("eventAt"), "2026-03-01T01:00:00.123Z");
+  EXPECT_EQ(*ParsePaymentVerify(out.body), claimed);
+  // A status without a time (PortOne V1 bodies have none).
+  claimed.event_at.reset();
+  EXPECT_EQ(ToOutgoing(claimed).body.count("eventAt"), 0U);
+  EXPECT_EQ(*ParsePaymentVerify(ToOutgoing(claimed).body), claimed);
+}
+
+TEST(PaymentVerifyMessage, BodiesWithoutAClaimParseAsBefore) {
+  const json old_body = json::parse(R"({"schema_version":1,"provider":"toss",
+      "paymentKey":"tgen_1","orderId":"order-000042","reason":"webhook:PAYMENT_STATUS_CHANGED"})");
+  const auto parsed = ParsePaymentVerify(old_body);
+  ASSERT_TRUE(parsed.ok());
+  EXPECT_FALSE(parsed->claimed_status.has_value());
+  EXPECT_FALSE(parsed->event_at.has_value());
+  EXPECT_EQ(ToJson(*parsed), old_body);
+}
+
+TEST(PaymentVerifyMessage, RefusesAClaimOutsideTheContract) {
+  test::ExpectEachRefusedNamingTheField(ParsePaymentVerify, kPaymentVerifyType, ToJson(Verify()),
+                                        {{"claimedStatus", "PAID"},
+                                         {"claimedStatus", "done"},
+                                         {"claimedStatus", 3},
+                                         {"eventAt", "2026-03-01T10:00:00+09:00"},
+                                         {"eventAt", "yesterday"},
+                                         {"eventAt", 1'772'326'800}});
 }
 
 TEST(PaymentVerifyMessage, ReconcileIdsDifferPerPaymentAndAttemptAndRepeat) {

@@ -136,5 +136,101 @@ TEST(PortOneV2Webhook, SignedEventsDedupeOnTheWebhookId) {
   EXPECT_FALSE(billing->verify.has_value());
 }
 
+using namespace std::chrono_literals;
+
+// 2026-03-01T01:00:00Z
+constexpr messages::WebhookTime kEventTime{std::chrono::sys_days{2026y / 3 / 1} + 1h};
+
+json TossStatusChanged(const char* status, json created_at) {
+  json body = {{"eventType", "PAYMENT_STATUS_CHANGED"},
+               {"data", {{"paymentKey", "tgen_1"}, {"status", status}}}};
+  if (!created_at.is_null()) body["createdAt"] = std::move(created_at);
+  return body;
+}
+
+TEST(TossWebhook, PaymentStatusChangedClaimsItsStatusAtItsKstCreationTime) {
+  auto parsed = ParseWebhook(Webhook(
+      WebhookFormat::kToss, TossStatusChanged("CANCELED", "2026-03-01T10:00:00.123456").dump()));
+  ASSERT_TRUE(parsed.ok() && parsed->verify.has_value());
+  EXPECT_EQ(parsed->verify->claimed_status, domain::PaymentStatus::kCanceled);
+  // 10:00:00.123456 KST, rounded up to the millisecond.
+  EXPECT_EQ(parsed->verify->event_at, kEventTime + 124ms);
+}
+
+TEST(TossWebhook, AClaimWithoutTimeOrWithAnUnreadableOneOrStatus) {
+  auto untimed =
+      ParseWebhook(Webhook(WebhookFormat::kToss, TossStatusChanged("DONE", json()).dump()));
+  ASSERT_TRUE(untimed.ok() && untimed->verify.has_value());
+  EXPECT_EQ(untimed->verify->claimed_status, domain::PaymentStatus::kDone);
+  EXPECT_FALSE(untimed->verify->event_at.has_value());
+  // Still looked up, but with no claim: the time is there and cannot be read, or the status is
+  // not one Toss defines.
+  for (const json& body :
+       {TossStatusChanged("DONE", "yesterday"), TossStatusChanged("DONE", 1772326800),
+        TossStatusChanged("SETTLED", "2026-03-01T10:00:00")}) {
+    auto parsed = ParseWebhook(Webhook(WebhookFormat::kToss, body.dump()));
+    ASSERT_TRUE(parsed.ok() && parsed->verify.has_value()) << body.dump();
+    EXPECT_FALSE(parsed->verify->claimed_status.has_value()) << body.dump();
+    EXPECT_FALSE(parsed->verify->event_at.has_value()) << body.dump();
+  }
+}
+
+TEST(TossWebhook, CancelStatusChangedClaimsNothing) {
+  auto cancel = ParseWebhook(Webhook(
+      WebhookFormat::kToss,
+      json{{"eventType", "CANCEL_STATUS_CHANGED"},
+           {"createdAt", "2026-03-01T10:00:00"},
+           {"data", {{"paymentKey", "k1"}, {"transactionKey", "c1"}, {"cancelStatus", "DONE"}}}}
+          .dump()));
+  ASSERT_TRUE(cancel.ok() && cancel->verify.has_value());
+  EXPECT_FALSE(cancel->verify->claimed_status.has_value());
+}
+
+TEST(PortOneV2Webhook, TransactionEventsNamingAStatusClaimItAtTheirTimestamp) {
+  auto event = [](const char* type) {
+    return ParseWebhook(
+        Webhook(WebhookFormat::kPortOneV2, json{{"type", type},
+                                                {"timestamp", "2026-03-01T01:00:00.5Z"},
+                                                {"data", {{"paymentId", "pay-1"}}}}
+                                               .dump()));
+  };
+  const std::pair<const char*, domain::PaymentStatus> kClaims[] = {
+      {"Transaction.Paid", domain::PaymentStatus::kDone},
+      {"Transaction.Cancelled", domain::PaymentStatus::kCanceled},
+      {"Transaction.PartialCancelled", domain::PaymentStatus::kPartialCanceled},
+      {"Transaction.Failed", domain::PaymentStatus::kFailed}};
+  for (const auto& [type, status] : kClaims) {
+    auto parsed = event(type);
+    ASSERT_TRUE(parsed.ok() && parsed->verify.has_value()) << type;
+    EXPECT_EQ(parsed->verify->claimed_status, status) << type;
+    EXPECT_EQ(parsed->verify->event_at, kEventTime + 500ms) << type;
+  }
+  for (const char* type : {"Transaction.Ready", "Transaction.PayPending",
+                           "Transaction.VirtualAccountIssued", "Transaction.CancelPending"}) {
+    auto parsed = event(type);
+    ASSERT_TRUE(parsed.ok() && parsed->verify.has_value()) << type;
+    EXPECT_FALSE(parsed->verify->claimed_status.has_value()) << type;
+  }
+}
+
+TEST(PortOneV1Webhook, PaidAndFailedClaimTheirStatusWithoutATime) {
+  auto notified = [](const char* status) {
+    return ParseWebhook(Webhook(
+        WebhookFormat::kPortOneV1,
+        json{{"imp_uid", "imp_1"}, {"merchant_uid", "order-0001"}, {"status", status}}.dump()));
+  };
+  auto paid = notified("paid");
+  ASSERT_TRUE(paid.ok() && paid->verify.has_value());
+  EXPECT_EQ(paid->verify->claimed_status, domain::PaymentStatus::kDone);
+  EXPECT_FALSE(paid->verify->event_at.has_value());
+  auto failed = notified("failed");
+  ASSERT_TRUE(failed.ok() && failed->verify.has_value());
+  EXPECT_EQ(failed->verify->claimed_status, domain::PaymentStatus::kFailed);
+  // "cancelled" is said of partial cancels too.
+  auto cancelled = notified("cancelled");
+  ASSERT_TRUE(cancelled.ok() && cancelled->verify.has_value());
+  EXPECT_FALSE(cancelled->verify->claimed_status.has_value());
+}
+
 }  // namespace
 }  // namespace paypipe::webhook_intake

@@ -15,6 +15,15 @@ namespace paypipe::confirm {
 using domain::PgErrorClass;
 using nlohmann::json;
 
+ConfirmStage::ConfirmStage(pg::PgSettings settings, infra::metrics::Registry& metrics)
+    : settings_(std::move(settings)),
+      verify_skipped_(
+          metrics
+              .AddCounter({.name = std::string(kVerifySkippedMetric),
+                           .help = "payment.verify look-ups skipped because the payment already "
+                                   "holds, from the PG, the status its webhook claims."})
+              .Get()) {}
+
 std::vector<runtime::MessageTypeSpec> ConfirmStage::AcceptedTypes() const {
   return {messages::PaymentConfirmSpec(), messages::PaymentVerifySpec()};
 }
@@ -24,13 +33,21 @@ domain::Result<Target> TargetOf(const runtime::Envelope& message) {
   if (message.type == messages::kPaymentConfirmType) {
     auto confirm = messages::ParsePaymentConfirm(message.body);
     if (!confirm.ok()) return confirm.error();
-    target = {confirm->provider, confirm->payment_key.str(), confirm->order_id.str(),
-              confirm->amount, true};
+    target.provider = confirm->provider;
+    target.payment_key = confirm->payment_key.str();
+    target.order_id = confirm->order_id.str();
+    target.requested_amount = confirm->amount;
+    target.confirm = true;
   } else {
     auto verify = messages::ParsePaymentVerify(message.body);
     if (!verify.ok()) return verify.error();
-    target = {verify->provider, verify->payment_key.str(),
-              verify->order_id ? verify->order_id->str() : std::string(), std::nullopt, false};
+    target.provider = verify->provider;
+    target.payment_key = verify->payment_key.str();
+    if (verify->order_id) target.order_id = verify->order_id->str();
+    if (verify->claimed_status) {
+      target.claim = domain::WebhookClaim{*verify->claimed_status, std::nullopt};
+      if (verify->event_at) target.claim->event_at = domain::Instant(*verify->event_at);
+    }
   }
   return target;
 }
@@ -101,13 +118,28 @@ domain::Result<json> ConfirmStage::Prepare(const runtime::Envelope& message,
   infra::db::Connection& db = context.Db();
 
   std::optional<std::string> stored_status;
-  auto payment =
-      db.Query("SELECT status, order_id FROM payments WHERE payment_key = ? AND provider = ?",
-               {target.payment_key, messages::ToString(target.provider)});
+  std::optional<domain::HeldPayment> held;
+  auto payment = db.Query(
+      "SELECT status, order_id, last_verified_at FROM payments WHERE payment_key = ? AND "
+      "provider = ?",
+      {target.payment_key, messages::ToString(target.provider)});
   if (!payment.ok()) return payment.error();
   if (!payment->empty()) {
-    stored_status = payment->front().String("status");
-    if (target.order_id.empty()) target.order_id = payment->front().String("order_id");
+    const auto& row = payment->front();
+    stored_status = row.String("status");
+    if (target.order_id.empty()) target.order_id = row.String("order_id");
+    // A status or time that does not read back leaves `held` empty: look up.
+    const auto status = domain::ParsePaymentStatus(*stored_status);
+    const auto verified = row.OptionalString("last_verified_at");
+    const auto verified_at = verified ? ParseSqlDateTime(*verified) : std::nullopt;
+    if (status.ok() && verified.has_value() == verified_at.has_value()) {
+      held = domain::HeldPayment{*status, verified_at};
+    }
+  }
+  if (!target.confirm &&
+      domain::DecideWebhookVerify(held, target.claim) == domain::VerifyAction::kSkip) {
+    verify_skipped_.Increment();
+    return json{{"op", kUnchanged}, {"orderId", target.order_id}};
   }
   if (target.confirm) {
     auto order = db.Query("SELECT amount FROM orders WHERE order_id = ?", {target.order_id});
@@ -205,6 +237,10 @@ domain::Result<std::vector<runtime::OutgoingMessage>> ConfirmStage::Handle(
   if (!target.ok()) return target.error();
   if (!message.prepared.is_object()) {
     return domain::Error::Permanent(std::string(kPreparedMissing), "Prepare did not run");
+  }
+  // A look-up Prepare skipped: we already hold what the webhook says; nothing to write.
+  if (message.prepared.value("op", "") == kUnchanged) {
+    return std::vector<runtime::OutgoingMessage>{};
   }
   return ApplyPrepared(message, *target, work);
 }

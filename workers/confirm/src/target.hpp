@@ -7,6 +7,7 @@
 #include <string>
 
 #include "paypipe/domain/money.hpp"
+#include "paypipe/domain/payment_state.hpp"
 #include "paypipe/domain/result.hpp"
 #include "paypipe/messages/fields.hpp"
 #include "paypipe/runtime/envelope.hpp"
@@ -20,15 +21,19 @@ struct Target {
   std::string order_id;                           // empty: learn it from the PG
   std::optional<domain::Money> requested_amount;  // payment.confirm only
   bool confirm = false;                           // payment.confirm (else payment.verify)
+  std::optional<domain::WebhookClaim> claim;      // payment.verify from a webhook that says
+                                                  // which status the payment has
 };
 
 [[nodiscard]] domain::Result<Target> TargetOf(const runtime::Envelope& message);
 
-// message.prepared: {"op": "observed"|"declined"|"refused", "orderId", "payment"?: PgPayment,
-// "failure_code"?, "failure_message"?}
+// message.prepared: {"op": "observed"|"declined"|"refused"|"unchanged", "orderId",
+// "payment"?: PgPayment, "failure_code"?, "failure_message"?}. "unchanged": a webhook's look-up
+// skipped because we hold what it claims; nothing to apply.
 inline constexpr const char* kObserved = "observed";
 inline constexpr const char* kDeclined = "declined";
 inline constexpr const char* kRefused = "refused";
+inline constexpr const char* kUnchanged = "unchanged";
 
 [[nodiscard]] domain::Result<std::vector<runtime::OutgoingMessage>> ApplyPrepared(
     const runtime::Envelope& message, const Target& target, runtime::UnitOfWork& work);

@@ -32,9 +32,12 @@ domain::Result<std::string> CheckDeposit(infra::db::Transaction& db, ParsedWebho
     return domain::Error::Permanent(std::string(kWebhookSecretMismatch),
                                     "deposit callback secret differs from the payment's");
   }
-  messages::PaymentVerify verify{messages::Provider::kToss, domain::PaymentKey(parsed.payment_key),
-                                 domain::OrderId(parsed.order_id), "webhook:DEPOSIT_CALLBACK"};
-  parsed.verify = verify;
+  messages::PaymentVerify verify;
+  verify.provider = messages::Provider::kToss;
+  verify.payment_key = domain::PaymentKey(parsed.payment_key);
+  verify.order_id = domain::OrderId(parsed.order_id);
+  verify.reason = "webhook:DEPOSIT_CALLBACK";
+  parsed.verify = std::move(verify);
   return std::string(secret && !secret->empty() && *secret != "null" ? "SECRET" : "REFETCH");
 }
 

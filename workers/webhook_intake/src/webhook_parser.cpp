@@ -1,10 +1,13 @@
 #include "paypipe/webhook_intake/webhook_parser.hpp"
 
+#include <chrono>
 #include <nlohmann/json.hpp>
 
+#include "paypipe/domain/pg_mapping.hpp"
 #include "paypipe/infra/crypto/crypto.hpp"
 #include "paypipe/messages/fields.hpp"
 #include "paypipe/messages/portone_v1.hpp"
+#include "paypipe/pg/pg_mapping.hpp"
 
 namespace paypipe::webhook_intake {
 
@@ -29,12 +32,49 @@ std::optional<messages::PaymentVerify> VerifyOf(messages::Provider provider, con
   if (!messages::CheckText("paymentKey", key, messages::kPaymentKeyRule).ok()) {
     return std::nullopt;
   }
-  messages::PaymentVerify verify{provider, domain::PaymentKey(key), std::nullopt,
-                                 std::move(reason)};
+  messages::PaymentVerify verify;
+  verify.provider = provider;
+  verify.payment_key = domain::PaymentKey(key);
+  verify.reason = std::move(reason);
   if (messages::CheckText("orderId", order_id, messages::kOrderIdRule).ok()) {
     verify.order_id = domain::OrderId(order_id);
   }
   return verify;
+}
+
+// Adds what the webhook says the payment became to its look-up. `status` is nullopt when the
+// event names no payment status of ours; `time_field` names the member of `root` holding the
+// event's time (nullptr: the body has none). A time that is there but does not read as one drops
+// the claim (the confirm stage then looks up, as for any webhook without one). The time is
+// rounded up to the message's milliseconds: a later event time only ever asks for a look-up more.
+void AddClaim(messages::PaymentVerify& verify, std::optional<domain::PaymentStatus> status,
+              const json& root, const char* time_field) {
+  if (!status) return;
+  if (time_field != nullptr && root.contains(time_field) && !root[time_field].is_null()) {
+    const json& time = root[time_field];
+    const auto at = time.is_string() ? pg::ParseIsoInstant(time.get<std::string>()) : std::nullopt;
+    if (!at) return;
+    verify.event_at = std::chrono::ceil<messages::WebhookTime::duration>(*at);
+  }
+  verify.claimed_status = status;
+}
+
+// PortOne V2 event types that say which status the payment reached.
+std::optional<domain::PaymentStatus> PortOneV2StatusOf(std::string_view type) {
+  if (!type.starts_with("Transaction.")) return std::nullopt;
+  type.remove_prefix(std::string_view("Transaction.").size());
+  if (type == "Paid") return domain::PaymentStatus::kDone;
+  if (type == "Cancelled") return domain::PaymentStatus::kCanceled;
+  if (type == "PartialCancelled") return domain::PaymentStatus::kPartialCanceled;
+  if (type == "Failed") return domain::PaymentStatus::kFailed;
+  return std::nullopt;  // Ready, PayPending, VirtualAccountIssued, CancelPending, new types
+}
+
+// PortOne V1 statuses that name one status of ours ("cancelled" covers partial cancels too).
+std::optional<domain::PaymentStatus> PortOneV1StatusOf(std::string_view status) {
+  if (status == "paid") return domain::PaymentStatus::kDone;
+  if (status == "failed") return domain::PaymentStatus::kFailed;
+  return std::nullopt;
 }
 
 domain::Result<ParsedWebhook> ParseToss(const std::string& body) {
@@ -71,6 +111,11 @@ domain::Result<ParsedWebhook> ParseToss(const std::string& body) {
     out.verify = VerifyOf(messages::Provider::kToss, out.payment_key, out.order_id,
                           "webhook:" + out.event_type);
     if (!out.verify) return Malformed(out.event_type + " with an invalid paymentKey");
+    if (out.event_type == "PAYMENT_STATUS_CHANGED") {
+      const auto claimed = domain::MapTossStatus(status);
+      AddClaim(*out.verify, claimed.ok() ? std::optional(*claimed) : std::nullopt, root,
+               "createdAt");
+    }
     return out;
   }
   if (out.event_type == "BILLING_DELETED") {
@@ -94,6 +139,7 @@ domain::Result<ParsedWebhook> ParsePortOneV1(const messages::WebhookReceived& we
   out.verify = VerifyOf(messages::Provider::kPortOneV1, out.payment_key, out.order_id,
                         "webhook:" + notification->status);
   if (!out.verify) return Malformed("PortOne V1 webhook with an invalid imp_uid");
+  AddClaim(*out.verify, PortOneV1StatusOf(notification->status), json(), nullptr);
   return out;
 }
 
@@ -114,6 +160,7 @@ domain::Result<ParsedWebhook> ParsePortOneV2(const messages::WebhookReceived& we
     out.verify =
         VerifyOf(messages::Provider::kPortOne, out.payment_key, "", "webhook:" + out.event_type);
     if (!out.verify) return Malformed("PortOne V2 webhook with an invalid paymentId");
+    AddClaim(*out.verify, PortOneV2StatusOf(out.event_type), root, "timestamp");
   }
   return out;  // BillingKey.* and unknown types: recorded only
 }

@@ -135,4 +135,35 @@ struct PaymentDecision {
 // response): always applied, as if from UNKNOWN with nothing captured.
 [[nodiscard]] Result<PaymentTransition> FirstPaymentObservation(const ObservedPayment& observed);
 
+// A look-up asked for by a webhook that says what the payment became (its status in our
+// vocabulary, and when, if the body says). The claim is never applied: it may only spare a
+// look-up that could not tell us anything the webhook claims.
+struct WebhookClaim {
+  PaymentStatus status = PaymentStatus::kUnknown;
+  std::optional<Instant> event_at;
+};
+
+// The payment as we hold it, for that decision: its status and when a PG answer was last
+// written to it (payments.last_verified_at; nullopt when no PG answer wrote the row).
+struct HeldPayment {
+  PaymentStatus status = PaymentStatus::kUnknown;
+  std::optional<Instant> verified_at;
+};
+
+enum class VerifyAction { kLookUp, kSkip };
+
+// Whether the look-up a webhook asks for can be skipped. Skipped only when we hold the claimed
+// status and that status is one a payment reaches once, with nothing after it that repeats it:
+// DONE (later changes are cancels, a reversed deposit is reported by its own callback),
+// CANCELED, ABORTED, EXPIRED, FAILED. A look-up then shows that same status or a later one the
+// webhook does not claim (that one has its own webhook). Statuses a payment can hold again with
+// other content are always looked up: PARTIAL_CANCELED (a further partial cancel keeps it),
+// WAITING_FOR_DEPOSIT (re-entered when a deposit is reversed), READY, IN_PROGRESS; the held
+// verified_at cannot vouch for them, as it is written at commit, after the PG answered. When the
+// webhook carries its event time, a PG answer written at or after it is required as well, so a
+// row older than the event is looked up; a row no PG answer wrote (a declined confirm) then
+// cannot qualify. No claim, no held row, or another status: look up.
+[[nodiscard]] VerifyAction DecideWebhookVerify(const std::optional<HeldPayment>& held,
+                                               const std::optional<WebhookClaim>& claim);
+
 }  // namespace paypipe::domain

@@ -7,8 +7,10 @@
 #include <string_view>
 
 #include "paypipe/domain/ids.hpp"
+#include "paypipe/domain/payment_state.hpp"
 #include "paypipe/domain/result.hpp"
 #include "paypipe/messages/fields.hpp"
+#include "paypipe/messages/webhook_received.hpp"
 #include "paypipe/runtime/envelope.hpp"
 
 namespace paypipe::messages {
@@ -24,7 +26,17 @@ namespace paypipe::messages {
 //    "orderId": "<6..64 of [A-Za-z0-9_-]>"?,          (absent: the PG's answer names it)
 //    "reason": "<0..200 characters>"?}                (what asked for the look-up, for people:
 //                                                      "webhook:PAYMENT_STATUS_CHANGED",
-//                                                      "reconcile:UNKNOWN")
+//                                                      "reconcile:UNKNOWN"),
+//    "claimedStatus": "<payments.status name>"?,       (webhook-intake: the status the webhook
+//                                                      says the payment has, e.g. "DONE",
+//                                                      "CANCELED"; never applied, it only lets
+//                                                      the confirm stage skip a look-up that
+//                                                      could not reveal it; absent: look up)
+//    "eventAt": "2026-03-01T01:00:00.123Z"?}          (when the PG says the event happened,
+//                                                      UTC, rounded up to the millisecond;
+//                                                      absent when the body has no time)
+// Messages without the last two fields (written before they existed, or by the reconciliation)
+// are looked up as always.
 // Correlation id: the order id when known. Message id: derived by the runtime from the webhook
 // for webhook-intake (runtime::Derive); for the reconciliation, ReconcileVerifyMessageId of the
 // payment row and the attempt, so a run repeated after a crash cannot emit one attempt twice.
@@ -35,6 +47,8 @@ struct PaymentVerify {
   domain::PaymentKey payment_key;
   std::optional<domain::OrderId> order_id;
   std::string reason;  // empty: not sent
+  std::optional<domain::PaymentStatus> claimed_status;
+  std::optional<WebhookTime> event_at;
 
   friend bool operator==(const PaymentVerify&, const PaymentVerify&) = default;
 };

@@ -3,6 +3,7 @@
 #include <string_view>
 #include <vector>
 
+#include "paypipe/infra/metrics/registry.hpp"
 #include "paypipe/pg/pg_client.hpp"
 #include "paypipe/runtime/stage.hpp"
 
@@ -15,6 +16,9 @@ inline constexpr std::string_view kOrderNotFound = "ORDER_NOT_FOUND";
 inline constexpr std::string_view kPgNotConfigured = "PG_NOT_CONFIGURED";
 inline constexpr std::string_view kPreparedMissing = "PREPARED_MISSING";
 
+// Counter of payment.verify look-ups skipped because the webhook only repeated what we hold.
+inline constexpr std::string_view kVerifySkippedMetric = "paypipe_confirm_verify_skipped_total";
+
 // confirm: consumes payment.confirm (the storefront's success redirect) and payment.verify (a
 // webhook or the reconciler asking to look a payment up).
 //
@@ -25,6 +29,9 @@ inline constexpr std::string_view kPreparedMissing = "PREPARED_MISSING";
 //   as UNKNOWN looks the payment up first and confirms again (same key, which Toss replays) only
 //   when the PG still holds it IN_PROGRESS;
 // - PortOne payments (already paid when we hear of them) and payment.verify: a look-up;
+// - except a payment.verify whose webhook claims the status we already hold from the PG
+//   (domain::DecideWebhookVerify says which claims are safe to take): no PG call, no attempt row;
+//   Handle then writes nothing. Counted in kVerifySkippedMetric;
 // - a confirm whose amount differs from the order's is refused without calling the PG;
 // - an unknown outcome (timeout after sending, UNKNOWN_PAYMENT_ERROR) marks the payment UNKNOWN
 //   (own statement) and fails Transient: the retry tier's next attempt looks it up;
@@ -34,7 +41,7 @@ inline constexpr std::string_view kPreparedMissing = "PREPARED_MISSING";
 // effects but a payment.cancel (origin AUTO) and an alert.slack. Stateless; thread-safe.
 class ConfirmStage final : public runtime::Stage {
  public:
-  explicit ConfirmStage(pg::PgSettings settings) : settings_(std::move(settings)) {}
+  ConfirmStage(pg::PgSettings settings, infra::metrics::Registry& metrics);
 
   [[nodiscard]] std::string_view Name() const override { return kConfirmStageName; }
   [[nodiscard]] std::vector<runtime::MessageTypeSpec> AcceptedTypes() const override;
@@ -46,6 +53,7 @@ class ConfirmStage final : public runtime::Stage {
 
  private:
   const pg::PgSettings settings_;
+  infra::metrics::Counter& verify_skipped_;
 };
 
 }  // namespace paypipe::confirm

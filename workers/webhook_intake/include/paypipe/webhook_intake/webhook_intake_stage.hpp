@@ -12,9 +12,10 @@ inline constexpr std::string_view kWebhookIntakeStageName = "webhook-intake";
 // webhook-intake: consumes webhook.received. Parses the body per provider (webhook_parser.hpp),
 // stores it with its headers in webhook_events under a dedupe key unique per provider and kept
 // forever, and asks the confirm stage to look the payment up (payment.verify): the body's status
-// is never trusted. A duplicate webhook changes nothing and emits nothing. Garbled bodies and a
-// Toss deposit callback whose secret differs from the payment's are Permanent errors (parking
-// lot). Unknown event types are recorded and otherwise ignored. No external calls; stateless.
+// is never trusted, only passed on as a claim that may spare a look-up that could not reveal it. A
+// duplicate webhook changes nothing and emits nothing. Garbled bodies and a Toss deposit callback
+// whose secret differs from the payment's are Permanent errors (parking lot). Unknown event types
+// are recorded and otherwise ignored. No external calls; stateless.
 class WebhookIntakeStage final : public runtime::Stage {
  public:
   [[nodiscard]] std::string_view Name() const override { return kWebhookIntakeStageName; }

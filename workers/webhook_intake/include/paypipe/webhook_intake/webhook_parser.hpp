@@ -2,7 +2,9 @@
 
 // Reads a PG webhook into what webhook-intake needs: its type, a dedupe key built from the
 // content (Toss sends no event id), the payment it names, and the look-up to ask for. The body's
-// status is never acted on: it only tells events apart.
+// status is never acted on: it tells events apart, and travels with the look-up as a claim
+// (payment.verify claimedStatus/eventAt) that only lets the confirm stage skip a look-up that
+// could not reveal it.
 
 #include <optional>
 #include <string>
