@@ -1,4 +1,8 @@
 // The payment API through a real gateway, database and broker.
+#include <future>
+#include <map>
+#include <set>
+
 #include "gateway_fixture.hpp"
 #include "paypipe/messages/payment_cancel.hpp"
 #include "paypipe/messages/payment_confirm.hpp"
@@ -88,6 +92,77 @@ TEST_F(GatewayPaymentApiTest, CheckoutRegistersTheOrderOnceAndIsIdempotent) {
   const auto second = Api("POST", "/v1/checkouts", plain);
   ASSERT_EQ(second.status, 201) << second.body;
   EXPECT_TRUE(json::parse(second.body).at("subscription").is_null());
+  EXPECT_EQ(Scalar("SELECT COUNT(*) FROM customers"), 1);
+}
+
+TEST_F(GatewayPaymentApiTest, ANewCheckoutIsAnsweredAsTheOrderReadsBack) {
+  StartGateway(Options());
+  json plain = Checkout("order-000043");
+  plain.erase("subscription");
+  for (const json& checkout : {Checkout("order-000042"), plain}) {
+    const std::string order_id = checkout.at("orderId");
+    const auto created = Api("POST", "/v1/checkouts", checkout);
+    ASSERT_EQ(created.status, 201) << created.body;
+    const auto read = Api("GET", "/v1/orders/" + order_id);
+    ASSERT_EQ(read.status, 200) << read.body;
+    EXPECT_EQ(created.body, read.body);
+    const auto repeated = Api("POST", "/v1/checkouts", checkout);
+    EXPECT_EQ(repeated.status, 200);
+    EXPECT_EQ(repeated.body, read.body);
+  }
+  EXPECT_FALSE(
+      json::parse(Api("GET", "/v1/orders/order-000042").body).at("subscription").is_null());
+}
+
+TEST_F(GatewayPaymentApiTest, AStoredCheckoutIsComparedBeforeItsPartnerIsLookedAt) {
+  StartGateway(Options());
+  ASSERT_EQ(Api("POST", "/v1/checkouts", Checkout("order-000042")).status, 201);
+  ExecuteOrThrow(*db_, "UPDATE partners SET status = 'SUSPENDED' WHERE partner_id = '" +
+                           std::string(kPartner) + "'");
+  EXPECT_EQ(Api("POST", "/v1/checkouts", Checkout("order-000042")).status, 200);
+  EXPECT_EQ(Code(Api("POST", "/v1/checkouts", Checkout("order-000042", 16000))), "ORDER_CONFLICT");
+  // A new order of the suspended partner, with or without a subscription, writes nothing.
+  json plain = Checkout("order-000043");
+  plain.erase("subscription");
+  for (const json& checkout : {Checkout("order-000043"), plain}) {
+    EXPECT_EQ(Code(Api("POST", "/v1/checkouts", checkout)), "PARTNER_INACTIVE");
+    json unknown = checkout;
+    unknown["partnerId"] = "nobody";
+    EXPECT_EQ(Code(Api("POST", "/v1/checkouts", unknown)), "UNKNOWN_PARTNER");
+  }
+  EXPECT_EQ(Scalar("SELECT COUNT(*) FROM orders"), 1);
+  EXPECT_EQ(Scalar("SELECT COUNT(*) FROM subscriptions"), 1);
+  EXPECT_EQ(Scalar("SELECT COUNT(*) FROM invoices"), 1);
+  ExecuteOrThrow(*db_, "UPDATE partners SET status = 'ACTIVE' WHERE partner_id = '" +
+                           std::string(kPartner) + "'");
+  EXPECT_EQ(Api("POST", "/v1/checkouts", plain).status, 201);
+}
+
+TEST_F(GatewayPaymentApiTest, ConcurrentIdenticalCheckoutsRegisterOneOrder) {
+  StartGateway(Options());
+  constexpr int kClients = 6;
+  for (const std::string order_id : {"order-000042", "order-000043"}) {
+    json checkout = Checkout(order_id);
+    if (order_id == "order-000043") checkout.erase("subscription");
+    std::vector<std::future<infra::http::Response>> answers;
+    for (int i = 0; i < kClients; ++i) {
+      answers.push_back(
+          std::async(std::launch::async, [&] { return Api("POST", "/v1/checkouts", checkout); }));
+    }
+    std::map<int, int> statuses;
+    std::set<std::string> bodies;
+    for (auto& answer : answers) {
+      const auto response = answer.get();
+      ++statuses[response.status];
+      bodies.insert(response.body);
+    }
+    EXPECT_EQ(statuses[201], 1) << order_id;
+    EXPECT_EQ(statuses[200], kClients - 1) << order_id;
+    EXPECT_EQ(bodies.size(), 1u) << order_id;  // the creator's answer is what the others read
+  }
+  EXPECT_EQ(Scalar("SELECT COUNT(*) FROM orders"), 2);
+  EXPECT_EQ(Scalar("SELECT COUNT(*) FROM invoices"), 2);
+  EXPECT_EQ(Scalar("SELECT COUNT(*) FROM subscriptions"), 1);
   EXPECT_EQ(Scalar("SELECT COUNT(*) FROM customers"), 1);
 }
 

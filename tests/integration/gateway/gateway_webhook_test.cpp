@@ -54,6 +54,7 @@ TEST_F(GatewayWebhookTest, SignedPortOneWebhookIsAcceptedAndAForgedOneIsNot) {
                            R"("data":{"storeId":"store-1","paymentId":"pay_01"}})";
   const auto accepted = Send("POST", "/webhooks/portone", body, PortOneHeaders(body, "msg_ok"));
   ASSERT_EQ(accepted.status, 200) << accepted.body;
+  EXPECT_EQ(accepted.body, R"({"status":"accepted"})");
 
   const auto forged =
       Send("POST", "/webhooks/portone", body, PortOneHeaders(body, "msg_bad", "not-the-key"));

@@ -180,6 +180,41 @@ TEST(WebhookReader, RefusesTossBodiesThatAreNotJsonObjects) {
   EXPECT_EQ(Refused(Reader().ReadToss(Post("{\"a\":\"\xff\"}"), Now())).code, kInvalidEncoding);
 }
 
+TEST(WebhookReader, FindsTheTossOrderIdWhereverItSitsInTheBody) {
+  const auto correlation = [](const std::string& body) {
+    return Accepted(Reader().ReadToss(Post(body), Now())).correlation_id;
+  };
+  // Members before and after it, nested objects and arrays around it.
+  EXPECT_EQ(correlation(R"({"eventType":"PAYMENT_STATUS_CHANGED","data":{"card":{"orderId":"no",)"
+                        R"("x":[{"orderId":"no"}]},"orderId":"order-000042","n":1.5,"b":true}})"),
+            "order-000042");
+  // data.orderId wins over a top-level orderId, in either order.
+  EXPECT_EQ(correlation(R"({"orderId":"flat","data":{"orderId":"nested"}})"), "nested");
+  EXPECT_EQ(correlation(R"({"data":{"orderId":"nested"},"orderId":"flat"})"), "nested");
+  // A repeated member counts by its last occurrence, as in a parsed value.
+  EXPECT_EQ(correlation(R"({"data":{"orderId":"first","orderId":"second"}})"), "second");
+  EXPECT_EQ(correlation(R"({"data":{"orderId":"first"},"data":{"status":"DONE"},"orderId":"f"})"),
+            "f");
+  EXPECT_EQ(correlation(R"({"orderId":"first","orderId":7})"), "");
+  // Only strings fit to be ids count; an unfit data.orderId falls back to the flat one.
+  EXPECT_EQ(correlation(R"({"data":{"orderId":42},"orderId":"flat"})"), "flat");
+  EXPECT_EQ(correlation(R"({"data":{"orderId":""},"orderId":"flat"})"), "flat");
+  EXPECT_EQ(correlation(R"({"data":{"orderId":"tab\there"}})"), "");
+  EXPECT_EQ(correlation(R"({"data":[{"orderId":"in-array"}],"x":{"orderId":"elsewhere"}})"), "");
+  EXPECT_EQ(correlation(R"({"data":"text","orderId":{"orderId":"deeper"}})"), "");
+  // Escapes are decoded before the id is taken.
+  EXPECT_EQ(correlation(R"({"data":{"order\u0049d":"order-\u0034\u0032"}})"), "order-42");
+}
+
+TEST(WebhookReader, RefusesTossBodiesThatAreNotWholeJson) {
+  for (const char* body : {R"({"data":{"orderId":"o"}} {})", R"({"data":{"orderId":"o"})",
+                           R"({"data":{"orderId":"o"}}})", R"({"a":1,})", "{\"a\":01}",
+                           R"({"a":"unterminated})", "\"just a string\"", "null"}) {
+    const WebhookRefusal refusal = Refused(Reader().ReadToss(Post(body), Now()));
+    EXPECT_EQ(refusal.code, kInvalidJson) << body;
+  }
+}
+
 TEST(WebhookReader, VerifiesPortOneV2Signatures) {
   const std::string body = R"({"type":"Transaction.Paid","data":{"paymentId":"pay_01"}})";
   const AcceptedWebhook accepted = Accepted(Reader().ReadPortOne(SignedPortOne(body), Now()));
@@ -203,6 +238,13 @@ TEST(WebhookReader, VerifiesPortOneV2Signatures) {
   const WebhookRefusal garbled = Refused(Reader().ReadPortOne(SignedPortOne("not json"), Now()));
   EXPECT_EQ(garbled.status, 400);
   EXPECT_EQ(garbled.code, kInvalidJson);
+  EXPECT_EQ(Refused(Reader().ReadPortOne(SignedPortOne("[1]"), Now())).code, kInvalidJson);
+  EXPECT_EQ(Accepted(Reader().ReadPortOne(
+                         SignedPortOne(R"({"data":{"x":{"paymentId":"no"},"paymentId":"pay_02"},)"
+                                       R"("paymentId":"top"})"),
+                         Now()))
+                .correlation_id,
+            "pay_02");
 }
 
 TEST(WebhookReader, RefusesSignedPortOneWebhooksWithoutASecret) {

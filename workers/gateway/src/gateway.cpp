@@ -46,6 +46,9 @@ http::Response JsonResponse(int status, const json& body) {
   return http::Response::Json(status, body.dump());
 }
 
+// The answer to every accepted webhook, as JsonResponse would write it.
+constexpr std::string_view kWebhookAccepted = R"({"status":"accepted"})";
+
 // A 503 says that retrying later can help: Retry-After tells clients when (the PGs retry on their
 // own schedules anyway).
 constexpr std::chrono::seconds kRetryAfter{1};
@@ -153,11 +156,11 @@ class Gateway::Impl {
   server::Router Routes() {
     server::Router router;
     Add(router, "POST", "/webhooks/toss", [this](http::Request request, PathParams, Responder r) {
-      OnWebhook(reader_.ReadToss(request, clock_.Now()), "toss", std::move(r));
+      OnWebhook(reader_.ReadToss(std::move(request), clock_.Now()), "toss", std::move(r));
     });
     Add(router, "POST", "/webhooks/portone",
         [this](http::Request request, PathParams, Responder r) {
-          OnWebhook(reader_.ReadPortOne(request, clock_.Now()), "portone", std::move(r));
+          OnWebhook(reader_.ReadPortOne(std::move(request), clock_.Now()), "portone", std::move(r));
         });
     Add(router, "POST", "/v1/checkouts", Authenticated(&Impl::OnCheckout));
     Add(router, "POST", "/v1/payments/confirm", Authenticated(&Impl::OnConfirm));
@@ -255,7 +258,7 @@ class Gateway::Impl {
         [this, provider = std::string(provider), format, responder](PublishResult result) {
           if (result == PublishResult::kConfirmed) {
             metrics_.webhooks_accepted.WithLabels({format}).Increment();
-            responder.Respond(JsonResponse(200, {{"status", "accepted"}}));
+            responder.Respond(http::Response::Json(200, std::string(kWebhookAccepted)));
             return;
           }
           metrics_.webhooks_refused
@@ -317,9 +320,12 @@ class Gateway::Impl {
     }
     WithDatabase(
         responder, [this, checkout = std::move(*checkout)](Connection& db, const Responder& r) {
-          auto outcome = CreateCheckout(db, checkout);
-          if (!outcome.ok()) return RespondDatabaseError(r, outcome.error());
-          switch (*outcome) {
+          auto checked_out = CreateCheckout(db, checkout);
+          if (!checked_out.ok()) return RespondDatabaseError(r, checked_out.error());
+          switch (checked_out->outcome) {
+            case CheckoutOutcome::kCreated:
+              r.Respond(JsonResponse(201, checked_out->view));
+              return;
             case CheckoutOutcome::kUnknownPartner:
               r.Respond(ErrorResponse(422, kUnknownPartner, "partnerId names no partner"));
               return;
@@ -330,7 +336,6 @@ class Gateway::Impl {
               r.Respond(ErrorResponse(409, kOrderConflict,
                                       "orderId is already registered with different content"));
               return;
-            case CheckoutOutcome::kCreated:
             case CheckoutOutcome::kRepeated:
               break;
           }
@@ -340,7 +345,7 @@ class Gateway::Impl {
             r.Respond(ErrorResponse(503, kDatabaseUnavailable, "the order cannot be read back"));
             return;
           }
-          r.Respond(JsonResponse(*outcome == CheckoutOutcome::kCreated ? 201 : 200, **view));
+          r.Respond(JsonResponse(200, **view));
         });
   }
 

@@ -71,9 +71,79 @@ bool SameCheckout(const StoredCheckout& stored, const CheckoutRequest& request) 
          stored.provider == messages::ToString(request.provider);
 }
 
-enum class Written { kCommitted, kDuplicate };
+// The columns of the order view, read by LoadOrderView and returned by the checkout's inserts,
+// so that a new order is answered exactly as it would read back.
+constexpr std::string_view kOrderColumns =
+    "order_id, order_name, partner_id, customer_id, provider, amount, status, subscription_id, "
+    "paid_at, created_at, updated_at";
+constexpr std::string_view kInvoiceColumns =
+    "id, status, amount, refunded_amount, period_start, period_end, issued_at, paid_at, "
+    "refunded_at, voided_at";
+constexpr std::string_view kSubscriptionColumns =
+    "id, plan, cycle, status, amount, current_period_start, current_period_end, "
+    "next_billing_date, dunning_attempts, canceled_at";
 
-Result<Written> InsertCheckout(Connection& db, const CheckoutRequest& request) {
+std::string Sql(std::string_view head, std::string_view columns, std::string_view tail = {}) {
+  std::string sql;
+  sql.reserve(head.size() + columns.size() + tail.size());
+  sql.append(head).append(columns).append(tail);
+  return sql;
+}
+
+// The order's own fields; "invoice" and "subscription" null until set.
+json OrderJson(const Row& o) {
+  return {{"orderId", o.String("order_id")},
+          {"orderName", o.String("order_name")},
+          {"partnerId", o.String("partner_id")},
+          {"customerId", o.String("customer_id")},
+          {"provider", o.String("provider")},
+          {"amount", o.Int64("amount")},
+          {"status", o.String("status")},
+          {"paidAt", Time(o, "paid_at")},
+          {"createdAt", Time(o, "created_at")},
+          {"updatedAt", Time(o, "updated_at")},
+          {"invoice", nullptr},
+          {"subscription", nullptr}};
+}
+
+json InvoiceJson(const Row& i) {
+  return {{"invoiceId", i.Int64("id")},
+          {"status", i.String("status")},
+          {"amount", i.Int64("amount")},
+          {"refundedAmount", i.Int64("refunded_amount")},
+          {"periodStart", Text(i, "period_start")},
+          {"periodEnd", Text(i, "period_end")},
+          {"issuedAt", Time(i, "issued_at")},
+          {"paidAt", Time(i, "paid_at")},
+          {"refundedAt", Time(i, "refunded_at")},
+          {"voidedAt", Time(i, "voided_at")}};
+}
+
+json SubscriptionJson(const Row& s) {
+  return {{"subscriptionId", s.Int64("id")},
+          {"plan", s.String("plan")},
+          {"cycle", s.String("cycle")},
+          {"status", s.String("status")},
+          {"amount", s.Int64("amount")},
+          {"currentPeriodStart", Text(s, "current_period_start")},
+          {"currentPeriodEnd", Text(s, "current_period_end")},
+          {"nextBillingDate", Text(s, "next_billing_date")},
+          {"dunningAttempts", s.Int64("dunning_attempts")},
+          {"canceledAt", Time(s, "canceled_at")}};
+}
+
+// What the insert transaction learned.
+enum class Written {
+  kCommitted,    // the view of the new order is filled in
+  kDuplicate,    // the order id (or its subscription) exists: nothing written
+  kNotAccepted,  // the partner is unknown or not ACTIVE: nothing written
+};
+
+// One transaction: customer, subscription, order and invoice, then the columns the view shows,
+// read back inside it (no RETURNING: MySQL 8 has none). The subscription and the order are
+// inserted only while their partner is ACTIVE (the partner row is read by the insert itself), so
+// an accepted checkout costs no look-up before it.
+Result<Written> InsertCheckout(Connection& db, const CheckoutRequest& request, json& view) {
   auto tx = db.Begin();
   if (!tx.ok()) return tx.error();
   const std::string provider = messages::ToString(request.provider);
@@ -87,13 +157,15 @@ Result<Written> InsertCheckout(Connection& db, const CheckoutRequest& request) {
   if (request.subscription) {
     auto inserted = tx->Execute(
         "INSERT INTO subscriptions (customer_id, partner_id, provider, plan, cycle, amount, "
-        "status, origin_order_id) VALUES (?, ?, ?, ?, ?, ?, 'PENDING', ?)",
-        {request.customer_id, request.partner_id, provider, request.subscription->plan,
-         request.subscription->cycle, request.amount, request.order_id});
+        "status, origin_order_id) SELECT ?, partner_id, ?, ?, ?, ?, 'PENDING', ? "
+        "FROM partners WHERE partner_id = ? AND status = 'ACTIVE'",
+        {request.customer_id, provider, request.subscription->plan, request.subscription->cycle,
+         request.amount, request.order_id, request.partner_id});
     if (!inserted.ok()) {
       if (infra::db::IsDuplicateKey(inserted.error())) return Written::kDuplicate;
       return inserted.error();
     }
+    if (*inserted == 0) return Written::kNotAccepted;
     auto id = tx->LastInsertId();
     if (!id.ok()) return id.error();
     subscription_id = *id;
@@ -101,20 +173,70 @@ Result<Written> InsertCheckout(Connection& db, const CheckoutRequest& request) {
 
   auto order = tx->Execute(
       "INSERT INTO orders (order_id, order_name, partner_id, customer_id, provider, amount, "
-      "status, subscription_id) VALUES (?, ?, ?, ?, ?, ?, 'CREATED', ?)",
-      {request.order_id, request.order_name, request.partner_id, request.customer_id, provider,
-       request.amount, subscription_id});
+      "status, subscription_id) SELECT ?, ?, partner_id, ?, ?, ?, 'CREATED', ? "
+      "FROM partners WHERE partner_id = ? AND status = 'ACTIVE'",
+      {request.order_id, request.order_name, request.customer_id, provider, request.amount,
+       subscription_id, request.partner_id});
   if (!order.ok()) {
     if (infra::db::IsDuplicateKey(order.error())) return Written::kDuplicate;
     return order.error();
   }
+  if (*order == 0) return Written::kNotAccepted;
   auto invoice = tx->Execute(
-      "INSERT INTO invoices (order_id, subscription_id, partner_id, customer_id, amount, status) "
-      "VALUES (?, ?, ?, ?, ?, 'ISSUED')",
+      "INSERT INTO invoices (order_id, subscription_id, partner_id, customer_id, amount, "
+      "status) VALUES (?, ?, ?, ?, ?, 'ISSUED')",
       {request.order_id, subscription_id, request.partner_id, request.customer_id, request.amount});
   if (!invoice.ok()) return invoice.error();
+
+  auto orders =
+      tx->Query(Sql("SELECT ", kOrderColumns, " FROM orders WHERE order_id = ?"), {request.order_id});
+  if (!orders.ok()) return orders.error();
+  auto invoices = tx->Query(Sql("SELECT ", kInvoiceColumns, " FROM invoices WHERE order_id = ?"),
+                            {request.order_id});
+  if (!invoices.ok()) return invoices.error();
+  json subscription = nullptr;
+  if (subscription_id) {
+    auto subscriptions = tx->Query(
+        Sql("SELECT ", kSubscriptionColumns, " FROM subscriptions WHERE id = ?"), {*subscription_id});
+    if (!subscriptions.ok()) return subscriptions.error();
+    if (subscriptions->empty()) {
+      return Error::Permanent("CHECKOUT_READ_BACK", "the subscription just written is missing");
+    }
+    subscription = SubscriptionJson(subscriptions->front());
+  }
+  if (orders->empty() || invoices->empty()) {
+    return Error::Permanent("CHECKOUT_READ_BACK", "the order just written is missing");
+  }
   PAYPIPE_RETURN_IF_ERROR(tx->Commit());
+
+  view = OrderJson(orders->front());
+  view["invoice"] = InvoiceJson(invoices->front());
+  view["subscription"] = std::move(subscription);
+  // Just created: no PG call can have been recorded for it yet.
+  view["payments"] = json::array();
+  view["attempts"] = json::array();
   return Written::kCommitted;
+}
+
+// Why a checkout was not inserted: the stored checkout with this order id (compared with the
+// request, whatever its partner's state is now), else the partner. nullopt when neither
+// explains it (a racing checkout rolled back, or the partner became ACTIVE): insert again.
+Result<std::optional<CheckoutOutcome>> ExplainNotInserted(Connection& db,
+                                                          const CheckoutRequest& request) {
+  auto existing = FindCheckout(db, request.order_id);
+  if (!existing.ok()) return existing.error();
+  if (existing->has_value()) {
+    return std::optional<CheckoutOutcome>(SameCheckout(**existing, request)
+                                              ? CheckoutOutcome::kRepeated
+                                              : CheckoutOutcome::kConflict);
+  }
+  auto partner = db.Query("SELECT status FROM partners WHERE partner_id = ?", {request.partner_id});
+  if (!partner.ok()) return partner.error();
+  if (partner->empty()) return std::optional<CheckoutOutcome>(CheckoutOutcome::kUnknownPartner);
+  if (partner->front().String("status") != "ACTIVE") {
+    return std::optional<CheckoutOutcome>(CheckoutOutcome::kPartnerInactive);
+  }
+  return std::optional<CheckoutOutcome>();
 }
 
 }  // namespace
@@ -128,25 +250,18 @@ std::string IsoTime(const std::string& datetime) {
   return iso;
 }
 
-Result<CheckoutOutcome> CreateCheckout(Connection& db, const CheckoutRequest& request) {
+Result<CheckoutResult> CreateCheckout(Connection& db, const CheckoutRequest& request) {
   std::optional<Error> last_error;
   for (int attempt = 0; attempt < kCheckoutAttempts; ++attempt) {
-    auto existing = FindCheckout(db, request.order_id);
-    if (!existing.ok()) return existing.error();
-    if (existing->has_value()) {
-      return SameCheckout(**existing, request) ? CheckoutOutcome::kRepeated
-                                               : CheckoutOutcome::kConflict;
-    }
-    auto partner =
-        db.Query("SELECT status FROM partners WHERE partner_id = ?", {request.partner_id});
-    if (!partner.ok()) return partner.error();
-    if (partner->empty()) return CheckoutOutcome::kUnknownPartner;
-    if (partner->front().String("status") != "ACTIVE") return CheckoutOutcome::kPartnerInactive;
-
-    auto written = InsertCheckout(db, request);
+    CheckoutResult result;
+    auto written = InsertCheckout(db, request, result.view);
     if (written.ok()) {
-      if (*written == Written::kCommitted) return CheckoutOutcome::kCreated;
-      continue;  // a concurrent identical (or conflicting) checkout won: compare with it
+      if (*written == Written::kCommitted) return result;
+      auto explained = ExplainNotInserted(db, request);
+      if (!explained.ok()) return explained.error();
+      if (!explained->has_value()) continue;
+      result.outcome = **explained;
+      return result;
     }
     if (written.error().kind != domain::ErrorKind::kRetryTransaction) return written.error();
     last_error = written.error();
@@ -187,64 +302,24 @@ Result<std::optional<json>> LoadOrderView(Connection& db, const domain::OrderId&
   // One snapshot (REPEATABLE READ): the order, its invoice and its payments agree.
   auto tx = db.Begin();
   if (!tx.ok()) return tx.error();
-  auto orders = tx->Query(
-      "SELECT order_id, order_name, partner_id, customer_id, provider, amount, status, "
-      "subscription_id, paid_at, created_at, updated_at FROM orders WHERE order_id = ?",
-      {order_id});
+  auto orders =
+      tx->Query(Sql("SELECT ", kOrderColumns, " FROM orders WHERE order_id = ?"), {order_id});
   if (!orders.ok()) return orders.error();
   if (orders->empty()) return std::optional<json>();
   const Row& o = orders->front();
-  json view = {{"orderId", o.String("order_id")},
-               {"orderName", o.String("order_name")},
-               {"partnerId", o.String("partner_id")},
-               {"customerId", o.String("customer_id")},
-               {"provider", o.String("provider")},
-               {"amount", o.Int64("amount")},
-               {"status", o.String("status")},
-               {"paidAt", Time(o, "paid_at")},
-               {"createdAt", Time(o, "created_at")},
-               {"updatedAt", Time(o, "updated_at")},
-               {"invoice", nullptr},
-               {"subscription", nullptr}};
+  json view = OrderJson(o);
 
-  auto invoices = tx->Query(
-      "SELECT id, status, amount, refunded_amount, period_start, period_end, issued_at, paid_at, "
-      "refunded_at, voided_at FROM invoices WHERE order_id = ?",
-      {order_id});
+  auto invoices =
+      tx->Query(Sql("SELECT ", kInvoiceColumns, " FROM invoices WHERE order_id = ?"), {order_id});
   if (!invoices.ok()) return invoices.error();
-  if (!invoices->empty()) {
-    const Row& i = invoices->front();
-    view["invoice"] = {{"invoiceId", i.Int64("id")},
-                       {"status", i.String("status")},
-                       {"amount", i.Int64("amount")},
-                       {"refundedAmount", i.Int64("refunded_amount")},
-                       {"periodStart", Text(i, "period_start")},
-                       {"periodEnd", Text(i, "period_end")},
-                       {"issuedAt", Time(i, "issued_at")},
-                       {"paidAt", Time(i, "paid_at")},
-                       {"refundedAt", Time(i, "refunded_at")},
-                       {"voidedAt", Time(i, "voided_at")}};
-  }
+  if (!invoices->empty()) view["invoice"] = InvoiceJson(invoices->front());
 
   if (auto subscription_id = o.OptionalInt64("subscription_id")) {
-    auto subscriptions = tx->Query(
-        "SELECT id, plan, cycle, status, amount, current_period_start, current_period_end, "
-        "next_billing_date, dunning_attempts, canceled_at FROM subscriptions WHERE id = ?",
-        {*subscription_id});
+    auto subscriptions =
+        tx->Query(Sql("SELECT ", kSubscriptionColumns, " FROM subscriptions WHERE id = ?"),
+                  {*subscription_id});
     if (!subscriptions.ok()) return subscriptions.error();
-    if (!subscriptions->empty()) {
-      const Row& s = subscriptions->front();
-      view["subscription"] = {{"subscriptionId", s.Int64("id")},
-                              {"plan", s.String("plan")},
-                              {"cycle", s.String("cycle")},
-                              {"status", s.String("status")},
-                              {"amount", s.Int64("amount")},
-                              {"currentPeriodStart", Text(s, "current_period_start")},
-                              {"currentPeriodEnd", Text(s, "current_period_end")},
-                              {"nextBillingDate", Text(s, "next_billing_date")},
-                              {"dunningAttempts", s.Int64("dunning_attempts")},
-                              {"canceledAt", Time(s, "canceled_at")}};
-    }
+    if (!subscriptions->empty()) view["subscription"] = SubscriptionJson(subscriptions->front());
   }
 
   auto payments = tx->Query(

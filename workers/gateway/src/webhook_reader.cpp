@@ -26,13 +26,14 @@ std::string Lower(std::string_view text) {
   return out;
 }
 
-// The common part of every accepted webhook: time, sender, kept headers, raw body.
-msg::WebhookReceived Received(const Request& request, msg::WebhookFormat format,
+// The common part of every accepted webhook: time, sender, kept headers, raw body (moved out of
+// the request, which is not used afterwards).
+msg::WebhookReceived Received(Request& request, msg::WebhookFormat format,
                               infra::clock::WallTime now) {
   msg::WebhookReceived webhook;
   webhook.format = format;
   webhook.received_at = std::chrono::time_point_cast<std::chrono::milliseconds>(now);
-  webhook.remote_address = request.remote_address;
+  webhook.remote_address = std::move(request.remote_address);
   webhook.content_type = std::string(request.headers.Get("content-type").value_or(""));
   for (const auto& [name, value] : request.headers.entries()) {
     // The first of repeated headers wins, as Headers::Get does.
@@ -40,25 +41,103 @@ msg::WebhookReceived Received(const Request& request, msg::WebhookFormat format,
       webhook.headers.emplace(Lower(name), value);
     }
   }
-  webhook.body = request.body;
+  webhook.body = std::move(request.body);
   return webhook;
 }
 
-// `object[first][second]` (or `object[first]` when `second` is empty) if it is a string fit to
-// be a correlation id, else empty.
-std::string CorrelationFrom(const nlohmann::json& object, std::string_view first,
-                            std::string_view second = {}) {
-  const nlohmann::json* value = &object;
-  for (const std::string_view key : {first, second}) {
-    if (key.empty()) break;
-    if (!value->is_object()) return {};
-    const auto it = value->find(key);
-    if (it == value->end()) return {};
-    value = &*it;
+// What a webhook body says about the payment it concerns, read in one pass that checks that the
+// whole body is JSON without building it in memory: `top` is the top-level member named
+// `top_name` and `nested` the member named `nested_name` of the top-level member "data", each
+// kept only when it is a string (else empty). As when the body is parsed into a value, a repeated
+// member counts by its last occurrence.
+struct BodyFields {
+  bool object = false;  // the body is a JSON object
+  std::string nested;
+  std::string top;
+};
+
+class BodyFieldScan final : public nlohmann::json_sax<nlohmann::json> {
+ public:
+  BodyFieldScan(std::string_view nested_name, std::string_view top_name)
+      : nested_name_(nested_name), top_name_(top_name) {}
+
+  BodyFields& fields() { return fields_; }
+
+  bool null() override { return Value(); }
+  bool boolean(bool) override { return Value(); }
+  bool number_integer(number_integer_t) override { return Value(); }
+  bool number_unsigned(number_unsigned_t) override { return Value(); }
+  bool number_float(number_float_t, const string_t&) override { return Value(); }
+  bool binary(binary_t&) override { return Value(); }
+  bool string(string_t& value) override {
+    if (target_ != nullptr) *target_ = std::move(value);
+    return Value();
   }
-  if (!value->is_string()) return {};
-  const auto& text = value->get_ref<const std::string&>();
-  return msg::CheckText("correlation", text, kCorrelationRule).ok() ? text : std::string();
+  bool start_object(std::size_t) override {
+    if (depth_ == 0) fields_.object = true;
+    if (depth_ == 1) in_data_ = key_is_data_;
+    return Open();
+  }
+  bool start_array(std::size_t) override { return Open(); }
+  bool end_object() override { return Close(); }
+  bool end_array() override { return Close(); }
+  bool key(string_t& name) override {
+    if (depth_ == 1) {
+      key_is_data_ = name == "data";
+      if (key_is_data_) fields_.nested.clear();  // a later "data" replaces an earlier one
+      if (!top_name_.empty() && name == top_name_) Await(fields_.top);
+    } else if (depth_ == 2 && in_data_ && name == nested_name_) {
+      Await(fields_.nested);
+    }
+    return true;
+  }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override {
+    return false;
+  }
+
+ private:
+  // The next value is the member's: kept if it is a string.
+  void Await(std::string& field) {
+    field.clear();
+    target_ = &field;
+  }
+  // Any value ends the wait for the member's.
+  bool Value() {
+    target_ = nullptr;
+    return true;
+  }
+  bool Open() {
+    Value();
+    ++depth_;
+    return true;
+  }
+  bool Close() {
+    --depth_;
+    if (depth_ == 1) in_data_ = false;
+    return true;
+  }
+
+  std::string_view nested_name_;
+  std::string_view top_name_;
+  BodyFields fields_;
+  int depth_ = 0;
+  bool key_is_data_ = false;
+  bool in_data_ = false;
+  std::string* target_ = nullptr;
+};
+
+// nullopt when the body is not JSON at all.
+std::optional<BodyFields> ScanBody(const std::string& body, std::string_view nested_name,
+                                   std::string_view top_name = {}) {
+  BodyFieldScan scan(nested_name, top_name);
+  if (!nlohmann::json::sax_parse(body, &scan)) return std::nullopt;
+  return std::move(scan.fields());
+}
+
+// `text` if it is fit to be a correlation id, else empty.
+std::string Correlation(std::string text) {
+  return msg::CheckText("correlation", text, kCorrelationRule).ok() ? std::move(text)
+                                                                    : std::string();
 }
 
 std::optional<WebhookRefusal> CheckEncoding(const Request& request) {
@@ -68,20 +147,19 @@ std::optional<WebhookRefusal> CheckEncoding(const Request& request) {
 
 }  // namespace
 
-WebhookVerdict WebhookReader::ReadToss(const Request& request, infra::clock::WallTime now) const {
+WebhookVerdict WebhookReader::ReadToss(Request request, infra::clock::WallTime now) const {
   if (auto refused = CheckEncoding(request)) return *refused;
-  const nlohmann::json body = nlohmann::json::parse(request.body, nullptr, false);
-  if (body.is_discarded() || !body.is_object()) {
+  auto fields = ScanBody(request.body, "orderId", "orderId");
+  if (!fields || !fields->object) {
     return Refusal(400, kInvalidJson, "invalid_json", "a Toss webhook body is a JSON object");
   }
   // Payment events carry the order in data.orderId; DEPOSIT_CALLBACK is flat.
-  std::string correlation = CorrelationFrom(body, "data", "orderId");
-  if (correlation.empty()) correlation = CorrelationFrom(body, "orderId");
+  std::string correlation = Correlation(std::move(fields->nested));
+  if (correlation.empty()) correlation = Correlation(std::move(fields->top));
   return AcceptedWebhook{Received(request, msg::WebhookFormat::kToss, now), std::move(correlation)};
 }
 
-WebhookVerdict WebhookReader::ReadPortOne(const Request& request,
-                                          infra::clock::WallTime now) const {
+WebhookVerdict WebhookReader::ReadPortOne(Request request, infra::clock::WallTime now) const {
   if (HasStandardWebhookHeaders(request.headers)) {
     if (!portone_verifier_) {
       return Refusal(503, kWebhookSecretNotConfigured, "secret_not_configured",
@@ -93,16 +171,16 @@ WebhookVerdict WebhookReader::ReadPortOne(const Request& request,
                      verified.error().message);
     }
     if (auto refused = CheckEncoding(request)) return *refused;
-    const nlohmann::json body = nlohmann::json::parse(request.body, nullptr, false);
-    if (body.is_discarded() || !body.is_object()) {
+    auto fields = ScanBody(request.body, "paymentId");
+    if (!fields || !fields->object) {
       return Refusal(400, kInvalidJson, "invalid_json",
                      "a PortOne V2 webhook body is a JSON object");
     }
     msg::WebhookReceived webhook = Received(request, msg::WebhookFormat::kPortOneV2, now);
     webhook.verification = msg::WebhookVerification::kSignature;
-    webhook.webhook_id = verified->id;
+    webhook.webhook_id = std::move(verified->id);
     webhook.webhook_timestamp = verified->timestamp;
-    return AcceptedWebhook{std::move(webhook), CorrelationFrom(body, "data", "paymentId")};
+    return AcceptedWebhook{std::move(webhook), Correlation(std::move(fields->nested))};
   }
 
   if (auto refused = CheckEncoding(request)) return *refused;
@@ -121,11 +199,8 @@ WebhookVerdict WebhookReader::ReadPortOne(const Request& request,
     }
     return Refusal(400, kInvalidWebhook, "invalid_body", notification.error().message);
   }
-  const std::string& merchant_uid = notification->merchant_uid;
-  std::string correlation =
-      msg::CheckText("correlation", merchant_uid, kCorrelationRule).ok() ? merchant_uid : "";
   return AcceptedWebhook{Received(request, msg::WebhookFormat::kPortOneV1, now),
-                         std::move(correlation)};
+                         Correlation(std::move(notification->merchant_uid))};
 }
 
 }  // namespace paypipe::gateway

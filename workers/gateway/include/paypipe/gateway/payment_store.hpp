@@ -24,13 +24,23 @@ enum class CheckoutOutcome {
   kPartnerInactive,  // the partner is SUSPENDED or CLOSED
 };
 
+// The outcome of a checkout, with the new order's view (as LoadOrderView would read it) when it
+// is kCreated; empty otherwise.
+struct CheckoutResult {
+  CheckoutOutcome outcome = CheckoutOutcome::kCreated;
+  nlohmann::json view;
+};
+
 // Registers a checkout in one transaction: the customer if new, the order (CREATED), its ISSUED
-// invoice, and a PENDING subscription when one is asked for. Idempotent: a repeat with the same
-// content is kRepeated, including when two identical requests race (the loser's duplicate key is
-// read back and compared). Deadlocks and lock wait timeouts are retried a few times; other
-// errors (DB_UNREACHABLE, DB_COMMIT_OUTCOME_UNKNOWN, ...) are returned as they are.
-[[nodiscard]] domain::Result<CheckoutOutcome> CreateCheckout(infra::db::Connection& db,
-                                                             const CheckoutRequest& request);
+// invoice, and a PENDING subscription when one is asked for. The inserts come first and return
+// what the view shows, so a new checkout is neither looked up before nor read back after.
+// Idempotent: a repeat with the same content is kRepeated, including when two identical
+// requests race (the loser's duplicate key is read back and compared); a stored checkout is
+// compared before its partner's state is looked at. Deadlocks and lock wait timeouts are
+// retried a few times; other errors (DB_UNREACHABLE, DB_COMMIT_OUTCOME_UNKNOWN, ...) are
+// returned as they are.
+[[nodiscard]] domain::Result<CheckoutResult> CreateCheckout(infra::db::Connection& db,
+                                                            const CheckoutRequest& request);
 
 // What the confirm endpoint needs to know about an order.
 struct OrderForConfirm {

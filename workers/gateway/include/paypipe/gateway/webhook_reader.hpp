@@ -44,13 +44,14 @@ class WebhookReader {
       : portone_verifier_(std::move(portone_verifier)) {}
 
   // Toss: any JSON object (payment events are unsigned; the intake re-fetches the payment).
-  [[nodiscard]] WebhookVerdict ReadToss(const infra::http::Request& request,
+  // The request is taken over: an accepted webhook's message keeps its body without a copy.
+  [[nodiscard]] WebhookVerdict ReadToss(infra::http::Request request,
                                         infra::clock::WallTime now) const;
 
   // PortOne: V2 when any Standard Webhooks header is present (the signature must verify), else
   // V1 {imp_uid, merchant_uid, status} as JSON or form (unsigned). A V2-shaped body without
   // signature headers is refused 401, so that dropping the headers cannot bypass verification.
-  [[nodiscard]] WebhookVerdict ReadPortOne(const infra::http::Request& request,
+  [[nodiscard]] WebhookVerdict ReadPortOne(infra::http::Request request,
                                            infra::clock::WallTime now) const;
 
  private:
