@@ -111,6 +111,7 @@ struct Options {
   std::string paypipe = "build/release/workers/cli/paypipe";
   std::vector<int> concurrency{1, 8};
   int messages = 60'000;
+  int memory_messages = 1'000'000;  // backlog of phase m
   double db_seconds = 10;
   int repeat = 1;
   // The broker floor's bounds: the worker's defaults (PAYPIPE_BATCH_SIZE, PAYPIPE_AMQP_PREFETCH).
@@ -120,7 +121,7 @@ struct Options {
   int broker_pid = 0;
   int db_pid = 0;
   std::string log_dir = ".";
-  std::string only;  // any of "abcd"; empty: all
+  std::string only;  // any of "abcdm"; empty: all
 };
 
 [[noreturn]] void Fail(const std::string& what) { throw std::runtime_error(what); }
@@ -142,6 +143,23 @@ std::string EnvOrFail(const char* name) {
 }
 
 // utime + stime of every thread of `pid`, in seconds (0 for pid 0).
+// One sample of phase m.
+struct RssSample {
+  double seconds = 0;      // since the worker started
+  std::int64_t done = 0;   // inbox rows: messages committed so far
+  std::int64_t rss_kib = 0;
+};
+
+// VmRSS of a process from /proc (0 when it cannot be read).
+std::int64_t ResidentKib(pid_t pid) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::stoll(line.substr(6));
+  }
+  return 0;
+}
+
 double CpuSeconds(pid_t pid) {
   if (pid == 0) return 0;
   std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
@@ -452,6 +470,36 @@ class Bench {
     std::fflush(stdout);
   }
 
+  // Phase m: a worker at concurrency 8 drains a backlog of --memory-messages; its resident
+  // size is printed against the messages done so far (the prefetch bounds what it holds).
+  void MemoryRun(int run) {
+    std::vector<RssSample> samples;
+    const PhaseResult result = RuntimeRun(8, 1, run, options_.memory_messages, &samples);
+    std::printf("memory: worker at concurrency 8 draining %d messages (%.0f msg/s, load %s)\n",
+                options_.memory_messages, result.Rate(), result.load.c_str());
+    std::int64_t low = 0;
+    std::int64_t high = 0;
+    for (const RssSample& sample : samples) {
+      std::printf("  %6.1f s  %8lld done  RSS %6.1f MiB\n", sample.seconds,
+                  static_cast<long long>(sample.done), static_cast<double>(sample.rss_kib) / 1024);
+      if (sample.rss_kib <= 0) continue;
+      low = low == 0 ? sample.rss_kib : std::min(low, sample.rss_kib);
+      high = std::max(high, sample.rss_kib);
+    }
+    // Flat: compare the first and the last quarter of the drain (after start-up).
+    const std::size_t quarter = samples.size() / 4;
+    auto mean = [&](std::size_t from, std::size_t to) {
+      double sum = 0;
+      for (std::size_t i = from; i < to; ++i) sum += static_cast<double>(samples[i].rss_kib);
+      return to > from ? sum / static_cast<double>(to - from) / 1024 : 0.0;
+    };
+    std::printf("memory: RSS min %.1f MiB, max %.1f MiB; mean of the first quarter %.1f MiB, of "
+                "the last quarter %.1f MiB (%zu samples)\n",
+                static_cast<double>(low) / 1024, static_cast<double>(high) / 1024,
+                mean(0, quarter), mean(samples.size() - quarter, samples.size()), samples.size());
+    std::fflush(stdout);
+  }
+
   void Run() {
     MeasureIdle(10s);
     int run = 0;
@@ -463,6 +511,7 @@ class Bench {
         if (Wanted('d')) Record(StubbedBrokerRun(c, r, ++run));
       }
     }
+    if (Wanted('m')) MemoryRun(++run);
     PrintSummary();
   }
 
@@ -547,11 +596,12 @@ class Bench {
     }
   }
 
-  void Preload(int run) {
+  void Preload(int run) { Preload(run, options_.messages); }
+  void Preload(int run, int count) {
     std::vector<amqp::OutgoingMessage> chunk;
-    for (int i = 0; i < options_.messages; ++i) {
+    for (int i = 0; i < count; ++i) {
       chunk.push_back(EchoMessage(MessageId(run, i)));
-      if (chunk.size() == 500 || i + 1 == options_.messages) {
+      if (chunk.size() == 500 || i + 1 == count) {
         const auto result = preloader_.PublishBatch(chunk);
         if (!result.AllConfirmed()) {
           Fail("preload not confirmed: " + (result.error ? result.error->ToString() : "nack"));
@@ -559,7 +609,8 @@ class Bench {
         chunk.clear();
       }
     }
-    AwaitReady(work_queue_, static_cast<std::uint32_t>(options_.messages), 60s);
+    AwaitReady(work_queue_, static_cast<std::uint32_t>(count),
+               std::chrono::seconds(60 + count / 10'000));
   }
 
   // Lets the servers finish background work (quorum log segments, InnoDB purge) of the
@@ -717,14 +768,17 @@ class Bench {
     return result;
   }
 
-  PhaseResult RuntimeRun(int c, int r, int run) {
+  // (c): the real worker drains `messages` preloaded messages. With `rss`, its resident size is
+  // sampled every poll (phase m), and the polls are spaced out to keep them off the servers.
+  PhaseResult RuntimeRun(int c, int r, int run) { return RuntimeRun(c, r, run, options_.messages, nullptr); }
+  PhaseResult RuntimeRun(int c, int r, int run, int messages, std::vector<RssSample>* rss) {
     PurgeQueues();
     for (const char* table : {"inbox", "outbox", "test_echo_effects"}) {
       Execute(*control_, std::string("TRUNCATE TABLE ") + table);
     }
-    Preload(run);
+    Preload(run, messages);
     Settle();
-    const auto total = static_cast<std::uint64_t>(options_.messages);
+    const auto total = static_cast<std::uint64_t>(messages);
     const std::string log_path =
         options_.log_dir + "/worker-c" + std::to_string(c) + "-r" + std::to_string(r) + ".log";
 
@@ -761,11 +815,15 @@ class Bench {
     posix_spawn_file_actions_destroy(&actions);
     if (spawned != 0) Fail("cannot start " + program + ": " + std::strerror(spawned));
 
-    const auto deadline = started + std::chrono::seconds(60 + options_.messages / 20);
+    const auto deadline = started + std::chrono::seconds(60 + messages / 20);
     double worker_cpu = 0;
     double worker_wait = 0;
     while (true) {
-      std::this_thread::sleep_for(250ms);
+      std::this_thread::sleep_for(rss == nullptr ? 250ms : 2s);
+      if (rss != nullptr) {
+        rss->push_back(RssSample{Seconds(SteadyClock::now() - started),
+                                 Scalar("SELECT COUNT(*) FROM inbox"), ResidentKib(pid)});
+      }
       int wstatus = 0;
       if (waitpid(pid, &wstatus, WNOHANG) == pid) {
         Fail("the worker ended early (status " + std::to_string(wstatus) + "); see " + log_path);
@@ -1029,6 +1087,8 @@ int main(int argc, char** argv) {
                  "Threads / connections / PAYPIPE_CONCURRENCY")
       ->delimiter(',');
   app.add_option("--messages", options.messages, "Messages per broker-floor and runtime phase");
+  app.add_option("--memory-messages", options.memory_messages,
+                 "Backlog the worker drains at concurrency 8 in phase m (resident size sampled)");
   app.add_option("--db-seconds", options.db_seconds, "Duration of each DB-floor phase");
   app.add_option("--repeat", options.repeat, "Repetitions of the whole comparison");
   app.add_option("--batch", options.batch, "Broker floor: deliveries per confirm wait (at most)");
