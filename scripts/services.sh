@@ -14,6 +14,7 @@ set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 dir=${SVC_DIR:-$root/.local/services}
+case $dir in /*) ;; *) dir=$PWD/$dir ;; esac  # the servers run from other directories
 amqp_port=${SVC_AMQP_PORT:-5672}
 mgmt_port=${SVC_MGMT_PORT:-15672}
 dist_port=${SVC_DIST_PORT:-25672}
