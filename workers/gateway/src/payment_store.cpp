@@ -119,6 +119,18 @@ json InvoiceJson(const Row& i) {
           {"voidedAt", Time(i, "voided_at")}};
 }
 
+// One PG call of payment_attempts, as both views show it.
+json AttemptJson(const Row& a) {
+  return {{"kind", a.String("kind")},
+          {"outcome", a.String("outcome")},
+          {"attempt", a.Int64("attempt")},
+          {"httpStatus", Number(a, "http_status")},
+          {"errorCode", Text(a, "error_code")},
+          {"errorMessage", Text(a, "error_message")},
+          {"latencyMs", a.Int64("latency_ms")},
+          {"startedAt", Time(a, "started_at")}};
+}
+
 json SubscriptionJson(const Row& s) {
   return {{"subscriptionId", s.Int64("id")},
           {"plan", s.String("plan")},
@@ -348,15 +360,9 @@ Result<std::optional<json>> LoadOrderView(Connection& db, const domain::OrderId&
   if (!attempts.ok()) return attempts.error();
   view["attempts"] = json::array();
   for (const Row& a : *attempts) {
-    view["attempts"].push_back({{"kind", a.String("kind")},
-                                {"paymentKey", Text(a, "payment_key")},
-                                {"outcome", a.String("outcome")},
-                                {"attempt", a.Int64("attempt")},
-                                {"httpStatus", Number(a, "http_status")},
-                                {"errorCode", Text(a, "error_code")},
-                                {"errorMessage", Text(a, "error_message")},
-                                {"latencyMs", a.Int64("latency_ms")},
-                                {"startedAt", Time(a, "started_at")}});
+    json attempt = AttemptJson(a);
+    attempt["paymentKey"] = Text(a, "payment_key");
+    view["attempts"].push_back(std::move(attempt));
   }
   return std::optional<json>(std::move(view));
 }
@@ -411,16 +417,7 @@ Result<std::optional<json>> LoadPaymentView(Connection& db, const domain::Paymen
       {payment_key});
   if (!attempts.ok()) return attempts.error();
   view["attempts"] = json::array();
-  for (const Row& a : *attempts) {
-    view["attempts"].push_back({{"kind", a.String("kind")},
-                                {"outcome", a.String("outcome")},
-                                {"attempt", a.Int64("attempt")},
-                                {"httpStatus", Number(a, "http_status")},
-                                {"errorCode", Text(a, "error_code")},
-                                {"errorMessage", Text(a, "error_message")},
-                                {"latencyMs", a.Int64("latency_ms")},
-                                {"startedAt", Time(a, "started_at")}});
-  }
+  for (const Row& a : *attempts) view["attempts"].push_back(AttemptJson(a));
   return std::optional<json>(std::move(view));
 }
 
