@@ -42,15 +42,7 @@ Admission DbPool::Submit(DbTask task) {
 }
 
 bool DbPool::Stop(SteadyClock::time_point deadline) {
-  queue_.Close();
-  while (running_.load() > 0) {
-    if (SteadyClock::now() >= deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  for (std::thread& thread : threads_) {
-    if (thread.joinable()) thread.join();
-  }
-  return true;
+  return CloseAndJoin(queue_, running_, threads_, deadline);
 }
 
 void DbPool::Run() {

@@ -113,15 +113,7 @@ Admission PublishPipeline::Submit(amqp::OutgoingMessage message, Callback done) 
 }
 
 bool PublishPipeline::Stop(SteadyClock::time_point deadline) {
-  queue_.Close();
-  while (running_.load() > 0) {
-    if (SteadyClock::now() >= deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  for (std::thread& thread : threads_) {
-    if (thread.joinable()) thread.join();
-  }
-  return true;
+  return CloseAndJoin(queue_, running_, threads_, deadline);
 }
 
 void PublishPipeline::Finish(Item& item, PublishResult result, SteadyClock::time_point now) {

@@ -1,10 +1,12 @@
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
 #include <mutex>
+#include <thread>
 #include <vector>
 
 namespace paypipe::gateway {
@@ -94,5 +96,23 @@ class BoundedQueue {
   std::deque<T> items_;
   bool closed_ = false;
 };
+
+// Stops the threads that consume `queue`: closes it (they finish what is queued), waits until
+// `running` (threads not yet returned) is 0, then joins them. False when `deadline` came first;
+// the threads are then left running.
+template <typename T>
+[[nodiscard]] bool CloseAndJoin(BoundedQueue<T>& queue, const std::atomic<std::size_t>& running,
+                                std::vector<std::thread>& threads,
+                                std::chrono::steady_clock::time_point deadline) {
+  queue.Close();
+  while (running.load() > 0) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  for (std::thread& thread : threads) {
+    if (thread.joinable()) thread.join();
+  }
+  return true;
+}
 
 }  // namespace paypipe::gateway
