@@ -73,24 +73,39 @@ domain::Status WritePosting(Transaction& db, const domain::Posting& posting) {
   return domain::Ok();
 }
 
+// The order's invoice, locked for the rest of the transaction; nullopt when it has none.
+struct LockedInvoice {
+  std::int64_t id = 0;
+  domain::Invoice state;
+};
+
+domain::Result<std::optional<LockedInvoice>> LockInvoice(Transaction& db,
+                                                         const std::string& order_id) {
+  auto rows = db.Query(
+      "SELECT id, status, amount, refunded_amount FROM invoices WHERE order_id = ? FOR UPDATE",
+      {order_id});
+  if (!rows.ok()) return rows.error();
+  if (rows->empty()) return std::optional<LockedInvoice>();
+  const auto& row = rows->front();
+  auto status = domain::ParseInvoiceStatus(row.String("status"));
+  if (!status.ok()) return status.error();
+  return std::optional<LockedInvoice>(LockedInvoice{
+      row.Int64("id"),
+      {*status, Money::Krw(row.Int64("amount")), Money::Krw(row.Int64("refunded_amount"))}});
+}
+
 // Invoice and subscription of a newly approved payment.
 domain::Status ApplyApproval(Transaction& db, const OrderRow& order, Money paid,
                              domain::Instant approved_at) {
-  auto invoices = db.Query(
-      "SELECT id, status, amount, refunded_amount FROM invoices WHERE order_id = ? FOR UPDATE",
-      {order.order_id});
-  if (!invoices.ok()) return invoices.error();
-  if (!invoices->empty()) {
-    const auto& row = invoices->front();
-    auto status = domain::ParseInvoiceStatus(row.String("status"));
-    if (!status.ok()) return status.error();
-    auto update = domain::InvoiceOnPaymentApproved(
-        {*status, Money::Krw(row.Int64("amount")), Money::Krw(row.Int64("refunded_amount"))}, paid);
+  auto invoice = LockInvoice(db, order.order_id);
+  if (!invoice.ok()) return invoice.error();
+  if (invoice->has_value()) {
+    auto update = domain::InvoiceOnPaymentApproved((*invoice)->state, paid);
     if (!update.ok()) return update.error();
     if (update->verdict == domain::Verdict::kApply) {
       PAYPIPE_RETURN_IF_ERROR(Check(db.Execute(
           "UPDATE invoices SET status = ?, paid_at = ? WHERE id = ?",
-          {domain::ToString(update->after.status), SqlDateTime(approved_at), row.Int64("id")})));
+          {domain::ToString(update->after.status), SqlDateTime(approved_at), (*invoice)->id})));
     }
   }
   if (!order.subscription_id) return domain::Ok();
@@ -187,23 +202,16 @@ domain::Status ApplyRefund(Transaction& db, const OrderRow& order, std::int64_t 
 
   auto refunded_total = observed.total.Minus(transition.balance_after);
   if (!refunded_total.ok()) return refunded_total.error();
-  auto invoices = db.Query(
-      "SELECT id, status, amount, refunded_amount FROM invoices WHERE order_id = ? FOR UPDATE",
-      {order.order_id});
-  if (!invoices.ok()) return invoices.error();
-  if (!invoices->empty()) {
-    const auto& row = invoices->front();
-    auto status = domain::ParseInvoiceStatus(row.String("status"));
-    if (!status.ok()) return status.error();
-    auto update = domain::InvoiceOnRefundedTotal(
-        {*status, Money::Krw(row.Int64("amount")), Money::Krw(row.Int64("refunded_amount"))},
-        *refunded_total);
+  auto invoice = LockInvoice(db, order.order_id);
+  if (!invoice.ok()) return invoice.error();
+  if (invoice->has_value()) {
+    auto update = domain::InvoiceOnRefundedTotal((*invoice)->state, *refunded_total);
     if (!update.ok()) return update.error();
     if (update->verdict == domain::Verdict::kApply) {
       PAYPIPE_RETURN_IF_ERROR(Check(db.Execute(
           "UPDATE invoices SET status = ?, refunded_amount = ?, refunded_at = ? WHERE id = ?",
           {domain::ToString(update->after.status), update->after.refunded, SqlDateTime(refunded_at),
-           row.Int64("id")})));
+           (*invoice)->id})));
     }
   }
   const char* order_status = transition.balance_after.IsZero() ? "CANCELED" : "PARTIAL_CANCELED";
