@@ -13,20 +13,22 @@ using domain::Status;
 
 using namespace testing_fakes;  // NOLINT(google-build-using-namespace)
 
-class BatchProcessorTest : public testing::Test {
+FailurePolicy TwoTierPolicy() {
+  FailurePolicy p;
+  p.tiers = {{"short", std::chrono::seconds(1)}, {"long", std::chrono::seconds(10)}};
+  p.max_attempts = 3;
+  p.max_transaction_reruns = 2;
+  return p;
+}
+
+// A BatchProcessor for `StageT` over the in-memory fakes.
+template <typename StageT>
+class ProcessorTest : public testing::Test {
  protected:
-  BatchProcessorTest()
+  ProcessorTest()
       : faults_(std::move(FaultPoints::FromSpec("")).value()),
-        processor_(stage_, Policy(), stats_, *faults_, [] { return std::int64_t{1700000000}; }) {
-    stage_.deadlocks_left = &deadlocks_left_;
-  }
-  static FailurePolicy Policy() {
-    FailurePolicy p;
-    p.tiers = {{"short", std::chrono::seconds(1)}, {"long", std::chrono::seconds(10)}};
-    p.max_attempts = 3;
-    p.max_transaction_reruns = 2;
-    return p;
-  }
+        processor_(stage_, TwoTierPolicy(), stats_, *faults_,
+                   [] { return std::int64_t{1700000000}; }) {}
   // Processes one batch and settles it completely, as the consume loop does when no batch
   // follows (the published marks written on their own, the deliveries acked).
   Status Run(const std::vector<Delivery>& batch) {
@@ -37,6 +39,19 @@ class BatchProcessorTest : public testing::Test {
   Status Process(const std::vector<Delivery>& batch) {
     return processor_.Process(batch, Ports{source_, publisher_, store_});
   }
+
+  StageT stage_;
+  StageStats stats_;
+  std::unique_ptr<FaultPoints> faults_;
+  BatchProcessor processor_;
+  FakeStore store_;
+  FakePublisher publisher_;
+  FakeSource source_;
+};
+
+class BatchProcessorTest : public ProcessorTest<FakeStage> {
+ protected:
+  BatchProcessorTest() { stage_.deadlocks_left = &deadlocks_left_; }
   std::vector<OutboundMessage> SentTo(std::string_view exchange) const {
     std::vector<OutboundMessage> out;
     for (const auto& m : publisher_.sent) {
@@ -46,13 +61,6 @@ class BatchProcessorTest : public testing::Test {
   }
 
   int deadlocks_left_ = 0;
-  FakeStage stage_;
-  StageStats stats_;
-  std::unique_ptr<FaultPoints> faults_;
-  BatchProcessor processor_;
-  FakeStore store_;
-  FakePublisher publisher_;
-  FakeSource source_;
 };
 
 TEST_F(BatchProcessorTest, HappyBatchCommitsOncePublishesInOneRoundTripAndAcks) {
@@ -248,26 +256,10 @@ TEST_F(BatchProcessorTest, BrokenDatabaseAbandonsTheBatchUnacked) {
   EXPECT_TRUE(publisher_.sent.empty());
 }
 
-FailurePolicy TwoTierPolicy() {
-  FailurePolicy p;
-  p.tiers = {{"short", std::chrono::seconds(1)}, {"long", std::chrono::seconds(10)}};
-  p.max_attempts = 3;
-  p.max_transaction_reruns = 2;
-  return p;
-}
-
 // A stage with an external call: Prepare runs outside the transaction, once per new message.
-class PrepareTest : public testing::Test {
+class PrepareTest : public ProcessorTest<FakeCallingStage> {
  protected:
-  PrepareTest()
-      : faults_(std::move(FaultPoints::FromSpec("")).value()),
-        processor_(stage_, TwoTierPolicy(), stats_, *faults_,
-                   [] { return std::int64_t{1700000000}; }) {
-    stage_.calls = &calls_;
-  }
-  Status Run(const std::vector<Delivery>& batch) {
-    return processor_.Process(batch, Ports{source_, publisher_, store_});
-  }
+  PrepareTest() { stage_.calls = &calls_; }
   static Delivery WithPrepareFailure(int n, const std::string& fail, int attempt = 0) {
     Delivery d = Make(n, "", attempt);
     d.message.body = nlohmann::json{{"schema_version", 1}, {"prepare_fail", fail}}.dump();
@@ -275,13 +267,6 @@ class PrepareTest : public testing::Test {
   }
 
   int calls_ = 0;
-  FakeCallingStage stage_;
-  StageStats stats_;
-  std::unique_ptr<FaultPoints> faults_;
-  BatchProcessor processor_;
-  FakeStore store_;
-  FakePublisher publisher_;
-  FakeSource source_;
 };
 
 TEST_F(PrepareTest, ResultOfTheCallReachesHandleAndCommitsWithTheBatch) {
