@@ -95,15 +95,8 @@ constexpr std::string_view kTopologyJson = R"({
 })";
 constexpr std::string_view kSinkQueue = "paypipe.test-echo-sink";
 constexpr std::string_view kDatabase = "paypipe_bench";
-constexpr std::string_view kFloorTable = R"(CREATE TABLE bench_db_floor (
-  id          BIGINT       NOT NULL AUTO_INCREMENT,
-  message_id  VARCHAR(128) NOT NULL,
-  attempt     INT          NOT NULL,
-  payload     VARCHAR(255) NOT NULL,
-  created_at  DATETIME(6)  NOT NULL DEFAULT CURRENT_TIMESTAMP(6),
-  PRIMARY KEY (id),
-  KEY ix_bench_db_floor_message (message_id)
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin)";
+// The DB floor's table: the test stage's effects table, copied (columns and indexes).
+constexpr std::string_view kFloorTable = "CREATE TABLE bench_db_floor LIKE test_echo_effects";
 // What the runtime's derived messages carry; the broker floor sends the same shape.
 constexpr std::string_view kTraceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
 
