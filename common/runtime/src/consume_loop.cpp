@@ -47,8 +47,11 @@ std::size_t ConsumeLoop::RunOnce(const std::atomic<bool>& stop) {
     return 0;
   }
   batch_.push_back(std::move(**first));
+  const auto gathered_by = std::chrono::steady_clock::now() + options_.batch_wait;
   while (batch_.size() < options_.batch_max) {
-    auto more = source_.Next(std::chrono::milliseconds(0));
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        gathered_by - std::chrono::steady_clock::now());
+    auto more = source_.Next(std::max(left, std::chrono::milliseconds(0)));
     if (!more.ok() || !more->has_value()) break;
     batch_.push_back(std::move(**more));
   }

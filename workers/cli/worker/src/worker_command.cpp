@@ -21,7 +21,8 @@ std::vector<config::SettingUse> WorkerCommand::Settings() const {
   return {config::Required(config::kAmqpUrl),       config::Required(config::kMysqlUrl),
           config::Optional(config::kHttpAddr),      config::Optional(config::kConcurrency),
           config::Optional(config::kAmqpPrefetch),  config::Optional(config::kAmqpHeartbeat),
-          config::Optional(config::kBatchSize),     config::Optional(config::kRelayMinAge),
+          config::Optional(config::kBatchSize),     config::Optional(config::kBatchWait),
+          config::Optional(config::kRelayMinAge),
           config::Optional(config::kShutdownGrace), config::Optional(config::kFaultPoint)};
 }
 
@@ -100,6 +101,7 @@ int WorkerCommand::Run(const CommandContext& context) {
   options.heartbeat =
       std::chrono::duration_cast<std::chrono::seconds>(cfg.Get(config::kAmqpHeartbeat));
   options.loop.batch_max = static_cast<std::size_t>(cfg.Get(config::kBatchSize));
+  options.loop.batch_wait = cfg.Get(config::kBatchWait);
   options.relay.min_age =
       std::chrono::duration_cast<std::chrono::seconds>(cfg.Get(config::kRelayMinAge));
   const auto grace = cfg.Get(config::kShutdownGrace);

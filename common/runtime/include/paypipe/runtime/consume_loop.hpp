@@ -14,6 +14,7 @@ using StoreFactory = std::function<domain::Result<std::unique_ptr<MessageStore>>
 
 struct LoopOptions {
   std::size_t batch_max = 64;                  // deliveries per unit of work
+  std::chrono::milliseconds batch_wait{0};     // after the first delivery, wait this long for more
   std::chrono::milliseconds poll{200};         // bounds how late a stop is noticed
   std::chrono::milliseconds retry_delay{200};  // first wait after a connection failure
   std::chrono::milliseconds max_retry_delay{5'000};

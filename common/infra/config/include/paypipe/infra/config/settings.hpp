@@ -207,6 +207,17 @@ inline constexpr Setting<std::int64_t> kBatchSize{{
     .max = 1000,
 }};
 
+inline constexpr Setting<std::chrono::milliseconds> kBatchWait{{
+    .env = "PAYPIPE_BATCH_WAIT",
+    .help = "How long a worker thread holding fewer than PAYPIPE_BATCH_SIZE deliveries waits for "
+            "more before it processes them; 0 takes only what has already arrived. A longer wait "
+            "shares one transaction and one confirm wait among more messages at the cost of "
+            "that much latency per stage",
+    .kind = Kind::kDuration,
+    .default_value = "5ms",
+    .max_duration = std::chrono::seconds{1},
+}};
+
 inline constexpr Setting<std::chrono::milliseconds> kRelayMinAge{{
     .env = "PAYPIPE_RELAY_MIN_AGE",
     .help = "Age after which the outbox relay publishes a row its worker left unpublished",
@@ -313,6 +324,7 @@ inline constexpr auto kAllSettings = std::to_array<const SettingInfo*>({
     &kAmqpHeartbeat,
     &kShutdownGrace,
     &kBatchSize,
+    &kBatchWait,
     &kRelayMinAge,
     &kFaultPoint,
     &kSchedulerLease,
