@@ -92,6 +92,19 @@ Result<nlohmann::json> BatchProcessor::CallPrepare(const Item& item,
   }
 }
 
+std::optional<std::vector<Result<nlohmann::json>>> BatchProcessor::CallPrepareBatch(
+    std::span<Item* const> items, PrepareContext& context) const {
+  std::vector<const Envelope*> envelopes;
+  envelopes.reserve(items.size());
+  for (const Item* item : items) envelopes.push_back(&*item->envelope);
+  try {
+    auto results = stage_.PrepareBatch(envelopes, context);
+    if (results.size() == envelopes.size()) return results;
+  } catch (...) {  // NOLINT(bugprone-empty-catch): each message is prepared on its own instead
+  }
+  return std::nullopt;
+}
+
 Status BatchProcessor::PrepareAll(std::vector<Item*>& pending, Ports ports) {
   std::vector<std::string> ids;
   ids.reserve(pending.size());
@@ -101,22 +114,36 @@ Status BatchProcessor::PrepareAll(std::vector<Item*>& pending, Ports ports) {
     stats_.unit_failures.fetch_add(1, std::memory_order_relaxed);
     return Error{done.error().kind, std::string(kDbConnectionLost), done.error().ToString()};
   }
+  // Processed before: the unit of work finds them duplicates. The others are prepared together.
+  std::vector<Item*> fresh;
+  fresh.reserve(pending.size());
+  for (std::size_t k = 0; k < pending.size(); ++k) {
+    if (!(*done)[k]) fresh.push_back(pending[k]);
+  }
+  auto results = fresh.empty() ? std::optional<std::vector<Result<nlohmann::json>>>{}
+                               : CallPrepareBatch(fresh, ports.store.Outside());
+
   std::vector<Item*> still_pending;
   still_pending.reserve(pending.size());
+  std::size_t next_fresh = 0;
   for (std::size_t k = 0; k < pending.size(); ++k) {
     Item& item = *pending[k];
-    if ((*done)[k]) {  // processed before: the unit of work finds it a duplicate
+    if ((*done)[k]) {
       still_pending.push_back(&item);
       continue;
     }
+    std::optional<Result<nlohmann::json>> prepared;
+    if (results) prepared.emplace(std::move((*results)[next_fresh]));
+    ++next_fresh;
     for (int reruns = 0;; ++reruns) {
-      auto prepared = CallPrepare(item, ports.store.Outside());
-      if (prepared.ok()) {
-        item.envelope->prepared = std::move(prepared).value();
+      if (!prepared) prepared.emplace(CallPrepare(item, ports.store.Outside()));
+      if (prepared->ok()) {
+        item.envelope->prepared = std::move(*prepared).value();
         still_pending.push_back(&item);
         break;
       }
-      const Error& error = prepared.error();
+      const Error error = prepared->error();
+      prepared.reset();
       if (IsConnectionLoss(error)) {
         stats_.unit_failures.fetch_add(1, std::memory_order_relaxed);
         return error;

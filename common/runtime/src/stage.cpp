@@ -14,4 +14,12 @@ domain::Result<std::vector<std::vector<OutgoingMessage>>> Stage::HandleBatch(
   return out;
 }
 
+std::vector<domain::Result<nlohmann::json>> Stage::PrepareBatch(
+    std::span<const Envelope* const> messages, PrepareContext& context) const {
+  std::vector<domain::Result<nlohmann::json>> out;
+  out.reserve(messages.size());
+  for (const Envelope* message : messages) out.push_back(Prepare(*message, context));
+  return out;
+}
+
 }  // namespace paypipe::runtime

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstddef>
 #include <functional>
+#include <optional>
 #include <span>
 #include <utility>
 
@@ -79,6 +80,8 @@ class BatchProcessor {
   // Runs Stage::Prepare for the pending items whose inbox row does not exist; removes from
   // `pending` those whose Prepare failed (decided: retry tier or dead letter).
   [[nodiscard]] domain::Status PrepareAll(std::vector<Item*>& pending, Ports ports);
+  [[nodiscard]] std::optional<std::vector<domain::Result<nlohmann::json>>> CallPrepareBatch(
+      std::span<Item* const> items, PrepareContext& context) const;
   [[nodiscard]] domain::Result<nlohmann::json> CallPrepare(const Item& item,
                                                            PrepareContext& context) const;
   void LogDecision(const Item& item) const;

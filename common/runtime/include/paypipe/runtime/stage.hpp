@@ -74,6 +74,14 @@ class Stage {
     (void)context;
     return nlohmann::json();
   }
+  // Prepares several messages at once; result[i] is messages[i]'s. The runtime hands it every
+  // new message of a batch, so a stage can read what they need with one query and make their
+  // external calls concurrently. A message whose result is an error is then decided on its own
+  // as if Prepare had failed (a rerun goes through Prepare); a result of the wrong size or an
+  // exception prepares each message through Prepare instead. The default calls Prepare for each
+  // message in turn.
+  [[nodiscard]] virtual std::vector<domain::Result<nlohmann::json>> PrepareBatch(
+      std::span<const Envelope* const> messages, PrepareContext& context) const;
 };
 
 }  // namespace paypipe::runtime
