@@ -1,6 +1,10 @@
 #include "paypipe/confirm/confirm_stage.hpp"
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <thread>
+#include <unordered_map>
 
 #include "paypipe/domain/amount_check.hpp"
 #include "paypipe/infra/db/connection.hpp"
@@ -16,7 +20,7 @@ using domain::PgErrorClass;
 using nlohmann::json;
 
 ConfirmStage::ConfirmStage(pg::PgSettings settings, infra::metrics::Registry& metrics)
-    : settings_(std::move(settings)),
+    : clients_(std::move(settings)),
       verify_skipped_(
           metrics
               .AddCounter({.name = std::string(kVerifySkippedMetric),
@@ -54,11 +58,35 @@ domain::Result<Target> TargetOf(const runtime::Envelope& message) {
 
 namespace {
 
-// One PG call, recorded in payment_attempts whatever happens next (its own statement: it stays
-// when the unit of work rolls back).
-domain::Status RecordAttempt(infra::db::Connection& db, const runtime::Envelope& message,
-                             const Target& target, const pg::PgReply& reply,
-                             std::chrono::system_clock::time_point started) {
+constexpr const char* kAttemptColumns =
+    "INSERT INTO payment_attempts (provider, kind, order_id, payment_key, idempotency_key, "
+    "message_id, attempt, http_method, endpoint, request, http_status, response, outcome, "
+    "error_code, error_message, latency_ms, started_at) VALUES ";
+
+// One PG call as made, for payment_attempts.
+struct MadeCall {
+  pg::PgReply reply;
+  std::chrono::system_clock::time_point started;
+};
+
+struct Call {
+  pg::PgReply reply;
+  std::optional<PgErrorClass> failure;  // nullopt: succeeded
+};
+
+// One message on its way through PrepareBatch.
+struct Preparation {
+  const runtime::Envelope* message = nullptr;
+  Target target;
+  std::optional<std::string> stored_status;
+  std::optional<domain::Result<json>> result;  // set once the message is decided
+  std::vector<MadeCall> calls;                 // the PG calls made, in order
+  std::optional<Call> outcome;                 // the last call's answer
+  std::optional<domain::Error> call_error;     // the calls could not be made
+};
+
+void AppendAttempt(infra::db::Params& params, const Preparation& p, const MadeCall& made) {
+  const pg::PgReply& reply = made.reply;
   std::string outcome = "SUCCEEDED";
   std::optional<std::string> error_code;
   std::optional<std::string> error_message;
@@ -69,24 +97,60 @@ domain::Status RecordAttempt(infra::db::Connection& db, const runtime::Envelope&
     if (error_code->empty()) error_code = domain::ToError(reply.provider, failure).code;
     error_message = failure.message.substr(0, 1024);
   }
-  auto inserted = db.Execute(
-      "INSERT INTO payment_attempts (provider, kind, order_id, payment_key, idempotency_key, "
-      "message_id, attempt, http_method, endpoint, request, http_status, response, outcome, "
-      "error_code, error_message, latency_ms, started_at) "
-      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-      {messages::ToString(target.provider), pg::ToString(reply.request.kind),
-       target.order_id.empty() ? std::optional<std::string>() : target.order_id, target.payment_key,
-       reply.request.idempotency_key.empty() ? std::optional<std::string>()
-                                             : reply.request.idempotency_key,
-       message.message_id.str(), message.attempt + 1, reply.request.method,
-       reply.request.endpoint.substr(0, 255), reply.request.body,
-       reply.http_status ? std::optional<std::int64_t>(*reply.http_status) : std::nullopt,
-       reply.response, outcome, error_code, error_message,
-       static_cast<std::int64_t>(reply.latency.count()),
-       SqlDateTime(domain::Instant(
-           std::chrono::duration_cast<std::chrono::microseconds>(started.time_since_epoch())))});
+  const Target& target = p.target;
+  const infra::db::Params row = {
+      messages::ToString(target.provider), pg::ToString(reply.request.kind),
+      target.order_id.empty() ? std::optional<std::string>() : target.order_id, target.payment_key,
+      reply.request.idempotency_key.empty() ? std::optional<std::string>()
+                                            : reply.request.idempotency_key,
+      p.message->message_id.str(), p.message->attempt + 1, reply.request.method,
+      reply.request.endpoint.substr(0, 255), reply.request.body,
+      reply.http_status ? std::optional<std::int64_t>(*reply.http_status) : std::nullopt,
+      reply.response, outcome, error_code, error_message,
+      static_cast<std::int64_t>(reply.latency.count()),
+      SqlDateTime(domain::Instant(
+          std::chrono::duration_cast<std::chrono::microseconds>(made.started.time_since_epoch())))};
+  params.insert(params.end(), row.begin(), row.end());
+}
+
+// The PG calls of these messages, recorded in payment_attempts with one statement of their own
+// (the rows stay when the unit of work rolls back).
+domain::Status InsertAttempts(infra::db::Connection& db, std::span<Preparation* const> called) {
+  infra::db::Params params;
+  std::size_t rows = 0;
+  for (const Preparation* p : called) {
+    for (const MadeCall& made : p->calls) {
+      AppendAttempt(params, *p, made);
+      ++rows;
+    }
+  }
+  if (rows == 0) return domain::Ok();
+  std::string sql = kAttemptColumns;
+  for (std::size_t i = 0; i < rows; ++i) {
+    sql += i == 0 ? "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                  : ", (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+  }
+  auto inserted = db.Execute(sql, params);
   if (!inserted.ok()) return inserted.error();
   return domain::Ok();
+}
+
+// One statement for the whole batch; a row the database refuses fails only its own message.
+void RecordAttempts(infra::db::Connection& db, std::span<Preparation> batch) {
+  std::vector<Preparation*> called;
+  for (Preparation& p : batch) {
+    if (!p.result && !p.calls.empty()) called.push_back(&p);
+  }
+  auto recorded = InsertAttempts(db, called);
+  if (recorded.ok()) return;
+  if (recorded.error().kind != domain::ErrorKind::kPermanent || called.size() == 1) {
+    for (Preparation* p : called) p->result.emplace(recorded.error());
+    return;
+  }
+  for (Preparation* p : called) {
+    Preparation* one[] = {p};
+    if (auto alone = InsertAttempts(db, one); !alone.ok()) p->result.emplace(alone.error());
+  }
 }
 
 // The confirm's outcome is unknown: hold the payment as UNKNOWN until a look-up says more. Only
@@ -103,67 +167,22 @@ domain::Status MarkUnknown(infra::db::Connection& db, const Target& target) {
   return domain::Ok();
 }
 
-struct Call {
-  pg::PgReply reply;
-  std::optional<PgErrorClass> failure;  // nullopt: succeeded
-};
+std::string InList(std::size_t n) {
+  std::string out = "(";
+  for (std::size_t i = 0; i < n; ++i) out += i == 0 ? "?" : ", ?";
+  return out + ")";
+}
 
-}  // namespace
-
-domain::Result<json> ConfirmStage::Prepare(const runtime::Envelope& message,
-                                           runtime::PrepareContext& context) const {
-  auto parsed = TargetOf(message);
-  if (!parsed.ok()) return parsed.error();
-  Target target = std::move(parsed).value();
-  infra::db::Connection& db = context.Db();
-
-  std::optional<std::string> stored_status;
-  std::optional<domain::HeldPayment> held;
-  auto payment = db.Query(
-      "SELECT status, order_id, last_verified_at FROM payments WHERE payment_key = ? AND "
-      "provider = ?",
-      {target.payment_key, messages::ToString(target.provider)});
-  if (!payment.ok()) return payment.error();
-  if (!payment->empty()) {
-    const auto& row = payment->front();
-    stored_status = row.String("status");
-    if (target.order_id.empty()) target.order_id = row.String("order_id");
-    // A status or time that does not read back leaves `held` empty: look up.
-    const auto status = domain::ParsePaymentStatus(*stored_status);
-    const auto verified = row.OptionalString("last_verified_at");
-    const auto verified_at = verified ? ParseSqlDateTime(*verified) : std::nullopt;
-    if (status.ok() && verified.has_value() == verified_at.has_value()) {
-      held = domain::HeldPayment{*status, verified_at};
-    }
-  }
-  if (!target.confirm &&
-      domain::DecideWebhookVerify(held, target.claim) == domain::VerifyAction::kSkip) {
-    verify_skipped_.Increment();
-    return json{{"op", kUnchanged}, {"orderId", target.order_id}};
-  }
-  if (target.confirm) {
-    auto order = db.Query("SELECT amount FROM orders WHERE order_id = ?", {target.order_id});
-    if (!order.ok()) return order.error();
-    if (order->empty()) {
-      return domain::Error::Permanent(std::string(kOrderNotFound),
-                                      "no order " + target.order_id + " for the confirm");
-    }
-    const auto check = domain::CheckConfirmRequest(
-        domain::Money::Krw(order->front().Int64("amount")), *target.requested_amount);
-    if (check.action != domain::AmountAction::kProceed) {
-      const auto error = domain::AmountMismatchError(check);
-      return json{{"op", kRefused},
-                  {"orderId", target.order_id},
-                  {"failure_code", error.code},
-                  {"failure_message", error.message}};
-    }
-  }
-
-  pg::PgClient client(settings_);
+// The PG dialogue of one message; no database access (it runs on any thread). Only a Toss
+// payment.confirm approves; everything else is read from the PG. A confirm that may have been
+// tried before (a redelivery, a payment held UNKNOWN) looks up first and sends the confirm again
+// (same Idempotency-Key) only when the PG still waits for it.
+void TalkToPg(pg::PgClient& client, Preparation& p) {
+  const Target& target = p.target;
   const domain::PgProvider provider = pg::PgProviderOf(target.provider);
   const std::string idempotency_key =
       pg::ConfirmIdempotencyKey(target.provider, target.payment_key);
-  auto call = [&](bool confirm) -> domain::Result<Call> {
+  auto call = [&](bool confirm) {
     const auto started = std::chrono::system_clock::now();
     pg::PgReply reply;
     if (confirm) {
@@ -177,46 +196,47 @@ domain::Result<json> ConfirmStage::Prepare(const runtime::Envelope& message,
       reply = client.PortOneV1Lookup(target.payment_key);
     }
     if (reply.error_code == kPgNotConfigured) {
-      return domain::Error::Permanent(std::string(kPgNotConfigured), reply.error_message);
+      p.call_error = domain::Error::Permanent(std::string(kPgNotConfigured), reply.error_message);
+      return false;
     }
-    PAYPIPE_RETURN_IF_ERROR(RecordAttempt(db, message, target, reply, started));
+    p.calls.push_back({reply, started});
     Call result{std::move(reply), std::nullopt};
     if (!result.reply.Succeeded()) {
       result.failure = domain::ClassifyPgFailure(provider, pg::FailureOf(result.reply));
     }
-    return result;
+    p.outcome = std::move(result);
+    return true;
   };
-
-  // Only a Toss payment.confirm approves; everything else is read from the PG. A confirm that
-  // may have been tried before (a redelivery, a payment held UNKNOWN) looks up first and sends
-  // the confirm again (same Idempotency-Key) only when the PG still waits for it.
   const bool approve = target.confirm && provider == domain::PgProvider::kToss;
-  const bool tried_before = message.attempt > 0 || stored_status == std::string("UNKNOWN");
-  auto outcome = call(approve && !tried_before);
-  if (!outcome.ok()) return outcome.error();
-  if (approve && tried_before && !outcome->failure) {
-    auto seen = pg::ParsePgPayment(provider, outcome->reply.response);
+  const bool tried_before = p.message->attempt > 0 || p.stored_status == std::string("UNKNOWN");
+  if (!call(approve && !tried_before)) return;
+  if (approve && tried_before && !p.outcome->failure) {
+    auto seen = pg::ParsePgPayment(provider, p.outcome->reply.response);
     if (seen.ok() && seen->observed.status == domain::PaymentStatus::kInProgress) {
-      outcome = call(true);
-      if (!outcome.ok()) return outcome.error();
+      if (!call(true)) return;
     }
   }
-  if (outcome->failure == PgErrorClass::kAlreadyProcessed) {
-    outcome = call(false);
-    if (!outcome.ok()) return outcome.error();
-  }
-  if (outcome->failure) {
-    const auto failure = pg::FailureOf(outcome->reply);
+  if (p.outcome->failure == PgErrorClass::kAlreadyProcessed) (void)call(false);
+}
+
+// What Handle is to apply, from the dialogue's last answer.
+domain::Result<json> Conclude(infra::db::Connection& db, Preparation& p) {
+  if (p.call_error) return *p.call_error;
+  Target& target = p.target;
+  const domain::PgProvider provider = pg::PgProviderOf(target.provider);
+  const Call& outcome = *p.outcome;
+  if (outcome.failure) {
+    const auto failure = pg::FailureOf(outcome.reply);
     const domain::Error error = domain::ToError(provider, failure);
-    switch (*outcome->failure) {
+    switch (*outcome.failure) {
       case PgErrorClass::kDeclined:
-        if (outcome->reply.request.kind != pg::CallKind::kConfirm) return error;
+        if (outcome.reply.request.kind != pg::CallKind::kConfirm) return error;
         return json{{"op", kDeclined},
                     {"orderId", target.order_id},
                     {"failure_code", error.code},
                     {"failure_message", failure.message.substr(0, 512)}};
       case PgErrorClass::kUnknownOutcome:
-        if (outcome->reply.request.kind == pg::CallKind::kConfirm) {
+        if (outcome.reply.request.kind == pg::CallKind::kConfirm) {
           PAYPIPE_RETURN_IF_ERROR(MarkUnknown(db, target));
         }
         return domain::Error::Transient(error.code, error.message);
@@ -225,10 +245,170 @@ domain::Result<json> ConfirmStage::Prepare(const runtime::Envelope& message,
         return domain::Error::Transient(error.code, error.message);
     }
   }
-  auto observed = pg::ParsePgPayment(provider, outcome->reply.response);
+  auto observed = pg::ParsePgPayment(provider, outcome.reply.response);
   if (!observed.ok()) return observed.error();
   if (target.order_id.empty()) target.order_id = observed->order_id;
   return json{{"op", kObserved}, {"orderId", target.order_id}, {"payment", pg::ToJson(*observed)}};
+}
+
+// Fails every message not decided yet with `error`.
+void FailUndecided(std::span<Preparation> batch, const domain::Error& error) {
+  for (Preparation& p : batch) {
+    if (!p.result) p.result.emplace(error);
+  }
+}
+
+// What we hold of each payment; a payment.verify whose webhook repeats it is decided here.
+domain::Status ReadHeld(infra::db::Connection& db, std::span<Preparation> batch,
+                        infra::metrics::Counter& verify_skipped) {
+  infra::db::Params keys;
+  for (const Preparation& p : batch) {
+    if (!p.result) keys.emplace_back(p.target.payment_key);
+  }
+  if (keys.empty()) return domain::Ok();
+  auto rows = db.Query(
+      "SELECT provider, payment_key, status, order_id, last_verified_at FROM payments WHERE "
+      "payment_key IN " +
+          InList(keys.size()),
+      keys);
+  if (!rows.ok()) return rows.error();
+  for (Preparation& p : batch) {
+    if (p.result) continue;
+    const infra::db::Row* found = nullptr;
+    for (const auto& row : *rows) {
+      if (row.String("payment_key") == p.target.payment_key &&
+          row.String("provider") == messages::ToString(p.target.provider)) {
+        found = &row;
+        break;
+      }
+    }
+    std::optional<domain::HeldPayment> held;
+    if (found != nullptr) {
+      p.stored_status = found->String("status");
+      if (p.target.order_id.empty()) p.target.order_id = found->String("order_id");
+      // A status or time that does not read back leaves `held` empty: look up.
+      const auto status = domain::ParsePaymentStatus(*p.stored_status);
+      const auto verified = found->OptionalString("last_verified_at");
+      const auto verified_at = verified ? ParseSqlDateTime(*verified) : std::nullopt;
+      if (status.ok() && verified.has_value() == verified_at.has_value()) {
+        held = domain::HeldPayment{*status, verified_at};
+      }
+    }
+    if (!p.target.confirm &&
+        domain::DecideWebhookVerify(held, p.target.claim) == domain::VerifyAction::kSkip) {
+      verify_skipped.Increment();
+      p.result.emplace(json{{"op", kUnchanged}, {"orderId", p.target.order_id}});
+    }
+  }
+  return domain::Ok();
+}
+
+// A confirm's amount against its order's: refused without calling the PG when they differ.
+domain::Status CheckConfirms(infra::db::Connection& db, std::span<Preparation> batch) {
+  infra::db::Params order_ids;
+  for (const Preparation& p : batch) {
+    if (!p.result && p.target.confirm) order_ids.emplace_back(p.target.order_id);
+  }
+  if (order_ids.empty()) return domain::Ok();
+  auto rows = db.Query("SELECT order_id, amount FROM orders WHERE order_id IN " +
+                           InList(order_ids.size()),
+                       order_ids);
+  if (!rows.ok()) return rows.error();
+  for (Preparation& p : batch) {
+    if (p.result || !p.target.confirm) continue;
+    const infra::db::Row* order = nullptr;
+    for (const auto& row : *rows) {
+      if (row.String("order_id") == p.target.order_id) order = &row;
+    }
+    if (order == nullptr) {
+      p.result.emplace(domain::Error::Permanent(
+          std::string(kOrderNotFound), "no order " + p.target.order_id + " for the confirm"));
+      continue;
+    }
+    const auto check = domain::CheckConfirmRequest(domain::Money::Krw(order->Int64("amount")),
+                                                   *p.target.requested_amount);
+    if (check.action != domain::AmountAction::kProceed) {
+      const auto error = domain::AmountMismatchError(check);
+      p.result.emplace(json{{"op", kRefused},
+                            {"orderId", p.target.order_id},
+                            {"failure_code", error.code},
+                            {"failure_message", error.message}});
+    }
+  }
+  return domain::Ok();
+}
+
+// The PG dialogues of the messages not decided yet, up to kMaxConcurrentPgCalls at a time.
+void TalkToPgConcurrently(pg::PgClientPool& clients, std::span<Preparation> batch) {
+  // Messages about one payment keep their order on one thread; payments go in parallel.
+  std::vector<std::vector<Preparation*>> groups;
+  std::unordered_map<std::string, std::size_t> group_of;
+  for (Preparation& p : batch) {
+    if (p.result) continue;
+    const std::string key = std::string(messages::ToString(p.target.provider)) + '\n' +
+                            p.target.payment_key;
+    auto [it, added] = group_of.try_emplace(key, groups.size());
+    if (added) groups.emplace_back();
+    groups[it->second].push_back(&p);
+  }
+  std::atomic<std::size_t> next{0};
+  auto work = [&] {
+    auto client = clients.Acquire();
+    for (std::size_t g = next++; g < groups.size(); g = next++) {
+      for (Preparation* p : groups[g]) {
+        try {
+          TalkToPg(*client, *p);
+        } catch (const std::exception& e) {
+          p->call_error = domain::Error::Permanent(std::string(runtime::kStageException), e.what());
+        }
+      }
+    }
+  };
+  const std::size_t threads = std::min(groups.size(), kMaxConcurrentPgCalls);
+  std::vector<std::jthread> helpers;
+  for (std::size_t t = 1; t < threads; ++t) helpers.emplace_back(work);
+  work();
+}
+
+}  // namespace
+
+std::vector<domain::Result<json>> ConfirmStage::PrepareBatch(
+    std::span<const runtime::Envelope* const> messages, runtime::PrepareContext& context) const {
+  std::vector<Preparation> batch(messages.size());
+  for (std::size_t i = 0; i < messages.size(); ++i) {
+    batch[i].message = messages[i];
+    auto target = TargetOf(*messages[i]);
+    if (target.ok()) {
+      batch[i].target = std::move(target).value();
+    } else {
+      batch[i].result.emplace(target.error());
+    }
+  }
+  infra::db::Connection& db = context.Db();
+  auto finish = [&] {
+    std::vector<domain::Result<json>> out;
+    out.reserve(batch.size());
+    for (Preparation& p : batch) out.push_back(std::move(*p.result));
+    return out;
+  };
+  if (auto read = ReadHeld(db, batch, verify_skipped_); !read.ok()) {
+    FailUndecided(batch, read.error());
+  }
+  if (auto checked = CheckConfirms(db, batch); !checked.ok()) {
+    FailUndecided(batch, checked.error());
+  }
+  TalkToPgConcurrently(clients_, batch);
+  RecordAttempts(db, batch);
+  for (Preparation& p : batch) {
+    if (!p.result) p.result.emplace(Conclude(db, p));
+  }
+  return finish();
+}
+
+domain::Result<json> ConfirmStage::Prepare(const runtime::Envelope& message,
+                                           runtime::PrepareContext& context) const {
+  const runtime::Envelope* one[] = {&message};
+  return std::move(PrepareBatch(one, context).front());
 }
 
 domain::Result<std::vector<runtime::OutgoingMessage>> ConfirmStage::Handle(

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <cstddef>
+#include <span>
 #include <string_view>
 #include <vector>
 
@@ -19,11 +21,16 @@ inline constexpr std::string_view kPreparedMissing = "PREPARED_MISSING";
 // Counter of payment.verify look-ups skipped because the webhook only repeated what we hold.
 inline constexpr std::string_view kVerifySkippedMetric = "paypipe_confirm_verify_skipped_total";
 
+// PG calls one consume thread makes at once while preparing a batch.
+inline constexpr std::size_t kMaxConcurrentPgCalls = 8;
+
 // confirm: consumes payment.confirm (the storefront's success redirect) and payment.verify (a
 // webhook or the reconciler asking to look a payment up).
 //
-// Prepare (outside the transaction) reads the order and the payment, calls the PG and records
-// every call in payment_attempts in its own statement:
+// Prepare (outside the transaction) reads the orders and payments of a whole batch with one query
+// each, calls the PG for its messages concurrently (those about one payment in order, at most
+// kMaxConcurrentPgCalls at a time, over kept-alive connections) and records every call in
+// payment_attempts, the batch's calls in one statement of their own:
 // - payment.confirm of a Toss payment: POST /v1/payments/confirm with the Idempotency-Key
 //   ConfirmIdempotencyKey(provider, paymentKey). A redelivery (x-attempt > 0) or a payment held
 //   as UNKNOWN looks the payment up first and confirms again (same key, which Toss replays) only
@@ -48,11 +55,14 @@ class ConfirmStage final : public runtime::Stage {
   [[nodiscard]] bool HasPrepare() const override { return true; }
   [[nodiscard]] domain::Result<nlohmann::json> Prepare(
       const runtime::Envelope& message, runtime::PrepareContext& context) const override;
+  [[nodiscard]] std::vector<domain::Result<nlohmann::json>> PrepareBatch(
+      std::span<const runtime::Envelope* const> messages,
+      runtime::PrepareContext& context) const override;
   [[nodiscard]] domain::Result<std::vector<runtime::OutgoingMessage>> Handle(
       const runtime::Envelope& message, runtime::UnitOfWork& work) const override;
 
  private:
-  const pg::PgSettings settings_;
+  mutable pg::PgClientPool clients_;
   infra::metrics::Counter& verify_skipped_;
 };
 
