@@ -86,7 +86,7 @@ TEST_F(BatchProcessorTest, MarksRideInTheNextBatchsTransactionAndTheAckWaitsForT
   EXPECT_EQ(store_.commits, 2);  // no transaction of their own for the marks
   EXPECT_EQ(store_.standalone_marks, 0);
   EXPECT_EQ(store_.published, (std::set<std::string>{DerivedMessageId("id-1", "test", 0),
-                                                      DerivedMessageId("id-2", "test", 0)}));
+                                                     DerivedMessageId("id-2", "test", 0)}));
   EXPECT_EQ(source_.acked, (std::vector<std::uint64_t>{1, 2}));
 
   ASSERT_TRUE(processor_.Flush(Ports{source_, publisher_, store_}).ok());
@@ -123,11 +123,10 @@ TEST_F(BatchProcessorTest, StageGetsTheBatchsNewMessagesInOneCall) {
   std::vector<std::size_t> sizes;
   stage_.batch_sizes = &sizes;
   ASSERT_TRUE(Run({Make(1), Make(2), Make(3)}).ok());
-  ASSERT_TRUE(Run({Make(1)}).ok());                   // a single message: Handle
+  ASSERT_TRUE(Run({Make(1)}).ok());                    // a single message: Handle
   ASSERT_TRUE(Run({Make(2), Make(4), Make(5)}).ok());  // id-2 is a duplicate
   EXPECT_EQ(sizes, (std::vector<std::size_t>{3, 2}));
-  EXPECT_EQ(store_.effects,
-            (std::multiset<std::string>{"id-1", "id-2", "id-3", "id-4", "id-5"}));
+  EXPECT_EQ(store_.effects, (std::multiset<std::string>{"id-1", "id-2", "id-3", "id-4", "id-5"}));
   EXPECT_EQ(store_.commits, 3);
 }
 
@@ -259,14 +258,24 @@ TEST_F(BatchProcessorTest, BrokenDatabaseAbandonsTheBatchUnacked) {
 // A stage with an external call: Prepare runs outside the transaction, once per new message.
 class PrepareTest : public ProcessorTest<FakeCallingStage> {
  protected:
-  PrepareTest() { stage_.calls = &calls_; }
+  PrepareTest() {
+    stage_.calls = &calls_;
+    stage_.prepared_batches = &prepared_batches_;
+  }
   static Delivery WithPrepareFailure(int n, const std::string& fail, int attempt = 0) {
     Delivery d = Make(n, "", attempt);
     d.message.body = nlohmann::json{{"schema_version", 1}, {"prepare_fail", fail}}.dump();
     return d;
   }
+  // A message whose result from PrepareBatch (answering by itself) is the failure `fail`.
+  static Delivery WithBatchFailure(int n, const std::string& fail) {
+    Delivery d = Make(n);
+    d.message.body = nlohmann::json{{"schema_version", 1}, {"batch_fail", fail}}.dump();
+    return d;
+  }
 
-  int calls_ = 0;
+  int calls_ = 0;  // Prepare calls
+  std::vector<std::vector<std::string>> prepared_batches_;
 };
 
 TEST_F(PrepareTest, ResultOfTheCallReachesHandleAndCommitsWithTheBatch) {
@@ -306,6 +315,80 @@ TEST_F(PrepareTest, LostDatabaseBeforeTheCallAcksNothing) {
   store_.broken = true;
   EXPECT_FALSE(Run({Make(1)}).ok());
   EXPECT_EQ(calls_, 0);
+  EXPECT_TRUE(source_.acked.empty());
+}
+
+TEST_F(PrepareTest, PrepareBatchGetsExactlyTheNewMessagesInBatchOrderInOneCall) {
+  stage_.batch_prepare = FakeCallingStage::BatchPrepare::kItself;
+  ASSERT_TRUE(Run({Make(2)}).ok());
+  ASSERT_TRUE(Run({Make(3), Make(2), Make(1), Make(4)}).ok());  // id-2 is in the inbox
+  ASSERT_TRUE(Run({Make(1), Make(4)}).ok());                    // nothing new: no call
+  EXPECT_EQ(prepared_batches_,
+            (std::vector<std::vector<std::string>>{{"id-2"}, {"id-3", "id-1", "id-4"}}));
+  EXPECT_EQ(calls_, 0);
+  EXPECT_EQ(store_.effects, (std::multiset<std::string>{"batched-id-1", "batched-id-2",
+                                                        "batched-id-3", "batched-id-4"}));
+  EXPECT_EQ(stats_.inbox_duplicates, 3u);
+  EXPECT_EQ(source_.acked, (std::vector<std::uint64_t>{2, 3, 2, 1, 4, 1, 4}));
+}
+
+TEST_F(PrepareTest, TransientErrorOfOneMessageGoesToItsRetryTierWhileItsBatchMatesCommit) {
+  stage_.batch_prepare = FakeCallingStage::BatchPrepare::kItself;
+  ASSERT_TRUE(Run({Make(1), WithBatchFailure(2, "transient"), Make(3)}).ok());
+  EXPECT_EQ(calls_, 0);  // decided as a failed Prepare, not prepared again
+  EXPECT_EQ(store_.effects, (std::multiset<std::string>{"batched-id-1", "batched-id-3"}));
+  EXPECT_EQ(store_.commits, 1);
+  ASSERT_EQ(publisher_.sent.size(), 1u);
+  EXPECT_EQ(publisher_.sent[0].exchange, kRetryExchange);
+  EXPECT_EQ(publisher_.sent[0].routing_key, "test.short");
+  EXPECT_EQ(publisher_.sent[0].message.correlation_id, "order-2");
+  EXPECT_EQ(std::get<std::int64_t>(publisher_.sent[0].message.headers.at("x-attempt")), 1);
+  EXPECT_EQ(stats_.retried, 1u);
+  EXPECT_EQ(store_.inbox.count({"test", "id-2"}), 0u);
+  EXPECT_EQ(source_.acked, (std::vector<std::uint64_t>{1, 2, 3}));
+}
+
+TEST_F(PrepareTest, RetryTransactionErrorOfOneMessageIsPreparedAgainThroughPrepare) {
+  stage_.batch_prepare = FakeCallingStage::BatchPrepare::kItself;
+  ASSERT_TRUE(Run({Make(1), WithBatchFailure(2, "retry"), Make(3)}).ok());
+  EXPECT_EQ(prepared_batches_.size(), 1u);
+  EXPECT_EQ(calls_, 1);
+  EXPECT_EQ(stats_.transaction_reruns, 1u);
+  EXPECT_EQ(store_.effects,
+            (std::multiset<std::string>{"batched-id-1", "approved-id-2", "batched-id-3"}));
+  EXPECT_TRUE(publisher_.sent.empty());  // nothing retried or dead-lettered
+  EXPECT_EQ(source_.acked, (std::vector<std::uint64_t>{1, 2, 3}));
+}
+
+TEST_F(PrepareTest, AResultOfTheWrongSizePreparesEveryMessageThroughPrepare) {
+  stage_.batch_prepare = FakeCallingStage::BatchPrepare::kWrongSize;
+  ASSERT_TRUE(Run({Make(1), Make(2), Make(3)}).ok());
+  EXPECT_EQ(prepared_batches_.size(), 1u);
+  EXPECT_EQ(calls_, 3);
+  EXPECT_EQ(store_.effects,
+            (std::multiset<std::string>{"approved-id-1", "approved-id-2", "approved-id-3"}));
+  EXPECT_EQ(source_.acked, (std::vector<std::uint64_t>{1, 2, 3}));
+}
+
+TEST_F(PrepareTest, AnExceptionFromPrepareBatchPreparesEveryMessageThroughPrepare) {
+  stage_.batch_prepare = FakeCallingStage::BatchPrepare::kThrows;
+  ASSERT_TRUE(Run({Make(1), WithPrepareFailure(2, "permanent"), Make(3)}).ok());
+  EXPECT_EQ(prepared_batches_.size(), 1u);
+  EXPECT_EQ(calls_, 3);
+  EXPECT_EQ(store_.effects, (std::multiset<std::string>{"approved-id-1", "approved-id-3"}));
+  EXPECT_EQ(stats_.dead_lettered, 1u);  // Prepare's own failure still decides its message
+  EXPECT_EQ(source_.acked, (std::vector<std::uint64_t>{1, 2, 3}));
+}
+
+TEST_F(PrepareTest, LostDatabaseInTheBatchsResultsAcksNothing) {
+  stage_.batch_prepare = FakeCallingStage::BatchPrepare::kItself;
+  const Status result = Run({Make(1), WithBatchFailure(2, "lost"), Make(3)});
+  ASSERT_FALSE(result.ok());
+  EXPECT_TRUE(IsConnectionLoss(result.error()));
+  EXPECT_EQ(calls_, 0);
+  EXPECT_EQ(store_.commits, 0);
+  EXPECT_TRUE(store_.effects.empty());
+  EXPECT_TRUE(publisher_.sent.empty());
   EXPECT_TRUE(source_.acked.empty());
 }
 

@@ -99,6 +99,75 @@ TEST_F(ConsumeLoopTest, TakesBufferedDeliveriesInBatchesOfTheConfiguredSize) {
   EXPECT_EQ(publisher_.round_trips, 3);
 }
 
+TEST_F(ConsumeLoopTest, ADeliveryArrivingWithinTheBatchWaitJoinsTheBatch) {
+  std::vector<std::size_t> sizes;
+  stage_.batch_sizes = &sizes;
+  source_.queue.push_back(Make(1));
+  source_.later.push_back({std::chrono::milliseconds(10), Make(2)});
+  LoopOptions options = Options();
+  options.batch_max = 5;
+  options.batch_wait = std::chrono::seconds(1);
+  ConsumeLoop loop(processor_, source_, publisher_, Factory(), options, stats_);
+  EXPECT_EQ(loop.RunOnce(stop_), 2u);
+  EXPECT_EQ(sizes, (std::vector<std::size_t>{2}));  // one unit of work for both
+  EXPECT_EQ(store_.commits, 1);
+  // After the first delivery each look for more may wait, but never past the batch wait.
+  ASSERT_GE(source_.waits.size(), 2u);
+  EXPECT_GT(source_.waits[1], std::chrono::milliseconds(0));
+  for (std::size_t i = 1; i < source_.waits.size(); ++i) {
+    EXPECT_LE(source_.waits[i], options.batch_wait) << i;
+  }
+  loop.FlushCarried();
+  EXPECT_EQ(source_.acked, (std::vector<std::uint64_t>{1, 2}));
+}
+
+TEST_F(ConsumeLoopTest, ADeliveryArrivingAfterTheBatchWaitIsLeftForTheNextBatch) {
+  source_.queue.push_back(Make(1));
+  source_.later.push_back({std::chrono::milliseconds(50), Make(2)});
+  LoopOptions options = Options();
+  options.batch_max = 5;
+  options.batch_wait = std::chrono::milliseconds(20);
+  ConsumeLoop loop(processor_, source_, publisher_, Factory(), options, stats_);
+  EXPECT_EQ(loop.RunOnce(stop_), 1u);
+  EXPECT_EQ(store_.effects, (std::multiset<std::string>{"id-1"}));
+  ASSERT_EQ(source_.later.size(), 1u);  // still on its way
+}
+
+TEST_F(ConsumeLoopTest, WithoutABatchWaitOnlyBufferedDeliveriesJoin) {
+  std::vector<std::size_t> sizes;
+  stage_.batch_sizes = &sizes;
+  source_.queue = {Make(1), Make(2)};
+  source_.later.push_back({std::chrono::milliseconds(1), Make(3)});
+  LoopOptions options = Options();
+  options.batch_max = 5;
+  options.batch_wait = std::chrono::milliseconds(0);
+  ConsumeLoop loop(processor_, source_, publisher_, Factory(), options, stats_);
+  EXPECT_EQ(loop.RunOnce(stop_), 2u);
+  EXPECT_EQ(sizes, (std::vector<std::size_t>{2}));
+  for (std::size_t i = 1; i < source_.waits.size(); ++i) {
+    EXPECT_EQ(source_.waits[i], std::chrono::milliseconds(0)) << i;
+  }
+  EXPECT_EQ(source_.later.size(), 1u);
+  // The next poll waits for it as for any first delivery.
+  EXPECT_EQ(loop.RunOnce(stop_), 1u);
+  EXPECT_EQ(store_.effects, (std::multiset<std::string>{"id-1", "id-2", "id-3"}));
+}
+
+TEST_F(ConsumeLoopTest, BatchMaxCapsABatchGatheredDuringTheWait) {
+  source_.queue.push_back(Make(1));
+  for (int i = 2; i <= 4; ++i) source_.later.push_back({std::chrono::milliseconds(1), Make(i)});
+  LoopOptions options = Options();
+  options.batch_max = 2;
+  options.batch_wait = std::chrono::seconds(1);
+  ConsumeLoop loop(processor_, source_, publisher_, Factory(), options, stats_);
+  EXPECT_EQ(loop.RunOnce(stop_), 2u);
+  EXPECT_EQ(source_.waits.size(), 2u);  // no delivery taken past the cap
+  EXPECT_EQ(source_.later.size(), 2u);
+  EXPECT_EQ(loop.RunOnce(stop_), 2u);
+  EXPECT_EQ(store_.effects, (std::multiset<std::string>{"id-1", "id-2", "id-3", "id-4"}));
+  EXPECT_EQ(store_.commits, 2);
+}
+
 TEST_F(ConsumeLoopTest, RerunsTheSameBatchAfterTheDatabaseComesBack) {
   source_.queue.push_back(Make(1));
   store_.commit_unknown_but_applied = 1;

@@ -169,8 +169,21 @@ class FakePublisher final : public Publisher {
 
 class FakeSource final : public DeliverySource {
  public:
-  Result<std::optional<Delivery>> Next(std::chrono::milliseconds) override {
-    if (queue.empty()) return std::optional<Delivery>{};
+  // A delivery not buffered yet: it arrives `after` into a wait, so a Next that may wait at
+  // least that long receives it (at once: no real waiting).
+  struct Later {
+    std::chrono::milliseconds after;
+    Delivery delivery;
+  };
+
+  Result<std::optional<Delivery>> Next(std::chrono::milliseconds wait) override {
+    waits.push_back(wait);
+    if (queue.empty()) {
+      if (later.empty() || later.front().after > wait) return std::optional<Delivery>{};
+      Delivery d = std::move(later.front().delivery);
+      later.erase(later.begin());
+      return std::optional<Delivery>{std::move(d)};
+    }
     Delivery d = std::move(queue.front());
     queue.erase(queue.begin());
     return std::optional<Delivery>{std::move(d)};
@@ -184,7 +197,9 @@ class FakeSource final : public DeliverySource {
     return domain::Ok();
   }
   std::vector<std::uint64_t> acked;
-  std::vector<Delivery> queue;
+  std::vector<Delivery> queue;  // buffered: handed out without waiting
+  std::vector<Later> later;     // handed out, in order, once the buffered ones are gone
+  std::vector<std::chrono::milliseconds> waits;  // what each Next call was allowed to wait
   std::vector<std::uint64_t> requeued;
 };
 
@@ -230,12 +245,52 @@ class FakeCallingStage final : public Stage {
     if (fail == "throw") throw std::runtime_error("boom");
     return nlohmann::json{{"answer", "approved-" + m.message_id.str()}};
   }
+  // Records the message ids of every batch it is given, then answers as `batch_prepare` says.
+  std::vector<Result<nlohmann::json>> PrepareBatch(std::span<const Envelope* const> messages,
+                                                   PrepareContext& context) const override {
+    if (prepared_batches != nullptr) {
+      auto& ids = prepared_batches->emplace_back();
+      for (const Envelope* m : messages) ids.push_back(m->message_id.str());
+    }
+    switch (batch_prepare) {
+      case BatchPrepare::kDefault:
+        return Stage::PrepareBatch(messages, context);
+      case BatchPrepare::kWrongSize:
+        return std::vector<Result<nlohmann::json>>(
+            messages.size() + 1, nlohmann::json{{"answer", "from-a-wrong-size-batch"}});
+      case BatchPrepare::kThrows:
+        throw std::runtime_error("batch boom");
+      case BatchPrepare::kItself:
+        break;
+    }
+    std::vector<Result<nlohmann::json>> out;
+    for (const Envelope* m : messages) {
+      const std::string fail = m->body.value("batch_fail", "");
+      if (fail == "transient") {
+        out.emplace_back(Error::Transient("PG_TIMEOUT", "no answer"));
+      } else if (fail == "retry") {
+        out.emplace_back(Error::RetryTransaction("DB_DEADLOCK", "1213"));
+      } else if (fail == "lost") {
+        out.emplace_back(Error::Transient(std::string(kDbConnectionLost), "gone"));
+      } else {
+        out.emplace_back(nlohmann::json{{"answer", "batched-" + m->message_id.str()}});
+      }
+    }
+    return out;
+  }
   Result<std::vector<OutgoingMessage>> Handle(const Envelope& m, UnitOfWork& work) const override {
     dynamic_cast<FakeUnitOfWork&>(work).effects.push_back(
         m.prepared.at("answer").get<std::string>());
     return std::vector<OutgoingMessage>{};
   }
+
+  // How PrepareBatch answers: as Stage does (Prepare for each message); by itself ("batched-<id>",
+  // or the failure the body's "batch_fail" member picks); one result too many; an exception.
+  enum class BatchPrepare { kDefault, kItself, kWrongSize, kThrows };
+
   int* calls;
+  BatchPrepare batch_prepare = BatchPrepare::kDefault;
+  std::vector<std::vector<std::string>>* prepared_batches = nullptr;
 };
 
 inline Delivery Make(int n, std::string fail = "", int attempt = 0) {
