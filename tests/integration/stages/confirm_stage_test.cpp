@@ -117,7 +117,19 @@ class ConfirmStageTest : public sim::test::SimTest {
     Prep prep(*db_);
     auto prepared = stage_->Prepare(message, prep);
     if (!prepared.ok()) return prepared.error();
-    message.prepared = *prepared;
+    return Apply(std::move(message), *prepared);
+  }
+  // What the runtime does with a batch's new messages before its unit of work: one PrepareBatch.
+  std::vector<domain::Result<json>> PrepareBatch(const std::vector<runtime::Envelope>& messages) {
+    std::vector<const runtime::Envelope*> batch;
+    for (const auto& message : messages) batch.push_back(&message);
+    Prep prep(*db_);
+    return stage_->PrepareBatch(batch, prep);
+  }
+  // Handle of a prepared message, in a committed transaction.
+  domain::Result<std::vector<runtime::OutgoingMessage>> Apply(runtime::Envelope message,
+                                                              json prepared) {
+    message.prepared = std::move(prepared);
     auto tx = db_->Begin();
     if (!tx.ok()) return tx.error();
     Work work(*tx);
@@ -140,6 +152,25 @@ class ConfirmStageTest : public sim::test::SimTest {
       if (payment["paymentKey"] == key) return payment["status"];
     }
     return "";
+  }
+
+  // The payment_attempts rows of a message, as "kind|payment_key|idempotency_key", in id order.
+  std::vector<std::string> AttemptsOf(const runtime::Envelope& message) {
+    auto rows = db_->Query(
+        "SELECT kind, payment_key, COALESCE(idempotency_key, 'NULL') FROM payment_attempts "
+        "WHERE message_id = ? ORDER BY id",
+        {message.message_id.str()});
+    EXPECT_TRUE(rows.ok()) << (rows.ok() ? "" : rows.error().ToString());
+    std::vector<std::string> out;
+    if (!rows.ok()) return out;
+    for (const auto& row : *rows) {
+      out.push_back(row.String(0) + "|" + row.String(1) + "|" + row.String(2));
+    }
+    return out;
+  }
+  // POST /v1/payments/confirm calls the sim has answered.
+  std::int64_t TossConfirms() {
+    return client().Ledger()["requests"].value("toss.confirm", std::int64_t{0});
   }
 
   // GET /v1/payments/{paymentKey} calls the sim has answered.
@@ -338,6 +369,182 @@ TEST_F(ConfirmStageTest, EveryPaymentEndsAsTheSimsTruthLedgerSays) {
   for (const auto& key : keys) EXPECT_EQ(PaymentStatus(key), SimStatus(key)) << key;
   EXPECT_EQ(Count("SELECT COUNT(*) FROM finance_transactions WHERE type = 'INCOME'"),
             Count("SELECT COUNT(*) FROM payments WHERE status = 'DONE'"));
+  ExpectLedgerBalanced();
+}
+
+// A confirm's result, as Prepare gives it for a payment the PG approved.
+void ExpectApproved(const domain::Result<json>& result, const std::string& order_id,
+                    std::int64_t amount) {
+  ASSERT_TRUE(result.ok()) << result.error().ToString();
+  EXPECT_EQ(result->value("op", ""), "observed") << result->dump();
+  EXPECT_EQ(result->value("orderId", ""), order_id);
+  ASSERT_TRUE(result->contains("payment")) << result->dump();
+  EXPECT_EQ((*result)["payment"].value("status", ""), "DONE");
+  EXPECT_EQ((*result)["payment"].value("total", std::int64_t{0}), amount);
+}
+
+TEST_F(ConfirmStageTest, PrepareBatchGivesEachMessageWhatPrepareWouldAndRecordsEachCallOnce) {
+  std::vector<std::string> keys;
+  std::vector<runtime::Envelope> batch;
+  for (int i = 0; i < 5; ++i) {
+    const std::string order = "order-bt-000" + std::to_string(i);
+    Order(order, 10000 + i);
+    keys.push_back(client().Session(order, 10000 + i));
+    batch.push_back(ConfirmMessage(keys.back(), order, 10000 + i));
+  }
+  batch.push_back(VerifyMessage(keys[2], "order-bt-0002"));
+
+  const auto results = PrepareBatch(batch);
+  ASSERT_EQ(results.size(), batch.size());
+  for (int i = 0; i < 5; ++i) {
+    ExpectApproved(results[i], "order-bt-000" + std::to_string(i), 10000 + i);
+    EXPECT_EQ(AttemptsOf(batch[i]), (std::vector<std::string>{"CONFIRM|" + keys[i] +
+                                                              "|paypipe-confirm:toss:" + keys[i]}));
+  }
+  ExpectApproved(results[5], "order-bt-0002", 10002);
+  EXPECT_EQ(AttemptsOf(batch[5]), (std::vector<std::string>{"LOOKUP|" + keys[2] + "|NULL"}));
+  // One row per PG call, none more.
+  EXPECT_EQ(TossConfirms(), 5);
+  EXPECT_EQ(TossLookUps(), 1);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM payment_attempts"), 6);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM payment_attempts WHERE outcome = 'SUCCEEDED' AND "
+                  "attempt = 1"),
+            6);
+
+  // The look-up's result is the one Prepare gives for the same message on its own.
+  Prep prep(*db_);
+  auto alone = stage_->Prepare(batch[5], prep);
+  ASSERT_TRUE(alone.ok()) << alone.error().ToString();
+  EXPECT_EQ(*alone, *results[5]);
+
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    auto out = Apply(batch[i], *results[i]);
+    ASSERT_TRUE(out.ok()) << i << ": " << out.error().ToString();
+    EXPECT_TRUE(out->empty()) << i;
+  }
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(PaymentStatus(keys[i]), "DONE") << i;
+    EXPECT_EQ(SimStatus(keys[i]), "DONE") << i;
+  }
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM orders WHERE status = 'PAID'"), 5);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM invoices WHERE status = 'PAID'"), 5);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM finance_transactions WHERE type = 'INCOME'"), 5);
+  EXPECT_EQ(
+      Count("SELECT CAST(SUM(amount) AS SIGNED) FROM finance_transactions WHERE type = 'INCOME'"),
+      50010);
+  ExpectLedgerBalanced();
+}
+
+TEST_F(ConfirmStageTest, AVerifyAfterAConfirmOfThePaymentInOneBatchLooksUpWhatTheConfirmMade) {
+  // A slow confirm: a look-up made alongside it would find the payment still IN_PROGRESS.
+  client().Control("PUT", "/faults/endpoints/toss.confirm",
+                   {{"latency", {{"kind", "fixed"}, {"ms", 100}}}});
+  Order("order-cv-0001", 12000);
+  Order("order-cv-0002", 13000);
+  const std::string key = client().Session("order-cv-0001", 12000);
+  const std::string other = client().Session("order-cv-0002", 13000);
+  const std::vector<runtime::Envelope> batch = {ConfirmMessage(key, "order-cv-0001", 12000),
+                                                ConfirmMessage(other, "order-cv-0002", 13000),
+                                                VerifyMessage(key, "order-cv-0001")};
+
+  const auto results = PrepareBatch(batch);
+  ASSERT_EQ(results.size(), 3u);
+  ExpectApproved(results[0], "order-cv-0001", 12000);
+  ExpectApproved(results[1], "order-cv-0002", 13000);
+  ExpectApproved(results[2], "order-cv-0001", 12000);
+  EXPECT_EQ(AttemptsOf(batch[2]), (std::vector<std::string>{"LOOKUP|" + key + "|NULL"}));
+  // The look-up started once the confirm had its answer.
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM payment_attempts c JOIN payment_attempts l "
+                  "ON l.payment_key = c.payment_key AND l.kind = 'LOOKUP' "
+                  "WHERE c.kind = 'CONFIRM' AND c.payment_key = ? AND "
+                  "TIMESTAMPDIFF(MICROSECOND, c.started_at, l.started_at) >= c.latency_ms * 1000",
+                  {key}),
+            1);
+  EXPECT_GE(Count("SELECT latency_ms FROM payment_attempts WHERE kind = 'CONFIRM' AND "
+                  "payment_key = ?",
+                  {key}),
+            100);
+
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    auto out = Apply(batch[i], *results[i]);
+    ASSERT_TRUE(out.ok()) << i << ": " << out.error().ToString();
+  }
+  EXPECT_EQ(PaymentStatus(key), "DONE");
+  EXPECT_EQ(PaymentStatus(other), "DONE");
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM finance_transactions WHERE type = 'INCOME'"), 2);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM ledger_entries"), 4);
+  ExpectLedgerBalanced();
+}
+
+TEST_F(ConfirmStageTest, AConfirmForAnUnknownOrderFailsAloneInItsBatch) {
+  Order("order-nf-0001", 8000);
+  Order("order-nf-0003", 9000);
+  const std::string first = client().Session("order-nf-0001", 8000);
+  const std::string orphan = client().Session("order-nf-0002", 5000);  // no such order here
+  const std::string last = client().Session("order-nf-0003", 9000);
+  const std::vector<runtime::Envelope> batch = {ConfirmMessage(first, "order-nf-0001", 8000),
+                                                ConfirmMessage(orphan, "order-nf-0002", 5000),
+                                                ConfirmMessage(last, "order-nf-0003", 9000)};
+
+  const auto results = PrepareBatch(batch);
+  ASSERT_EQ(results.size(), 3u);
+  ExpectApproved(results[0], "order-nf-0001", 8000);
+  ASSERT_FALSE(results[1].ok());
+  EXPECT_EQ(results[1].error().kind, domain::ErrorKind::kPermanent);
+  EXPECT_EQ(results[1].error().code, kOrderNotFound);
+  ExpectApproved(results[2], "order-nf-0003", 9000);
+  EXPECT_TRUE(AttemptsOf(batch[1]).empty());
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM payment_attempts"), 2);
+  EXPECT_EQ(TossConfirms(), 2);
+  EXPECT_EQ(SimStatus(orphan), "IN_PROGRESS");
+
+  ASSERT_TRUE(Apply(batch[0], *results[0]).ok());
+  ASSERT_TRUE(Apply(batch[2], *results[2]).ok());
+  EXPECT_EQ(PaymentStatus(first), "DONE");
+  EXPECT_EQ(PaymentStatus(last), "DONE");
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM payments WHERE payment_key = ?", {orphan}), 0);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM finance_transactions WHERE type = 'INCOME'"), 2);
+  ExpectLedgerBalanced();
+}
+
+TEST_F(ConfirmStageTest, AConfirmForAnotherAmountIsRefusedUncalledWhileItsBatchMatesAreCalled) {
+  Order("order-ra-0001", 4000);
+  Order("order-ra-0002", 15000);
+  Order("order-ra-0003", 6000);
+  const std::string first = client().Session("order-ra-0001", 4000);
+  const std::string tampered = client().Session("order-ra-0002", 100);
+  const std::string last = client().Session("order-ra-0003", 6000);
+  const std::vector<runtime::Envelope> batch = {ConfirmMessage(first, "order-ra-0001", 4000),
+                                                ConfirmMessage(tampered, "order-ra-0002", 100),
+                                                ConfirmMessage(last, "order-ra-0003", 6000)};
+
+  const auto results = PrepareBatch(batch);
+  ASSERT_EQ(results.size(), 3u);
+  ExpectApproved(results[0], "order-ra-0001", 4000);
+  ASSERT_TRUE(results[1].ok()) << results[1].error().ToString();
+  EXPECT_EQ(results[1]->value("op", ""), "refused") << results[1]->dump();
+  EXPECT_EQ(results[1]->value("orderId", ""), "order-ra-0002");
+  ExpectApproved(results[2], "order-ra-0003", 6000);
+  EXPECT_TRUE(AttemptsOf(batch[1]).empty());
+  EXPECT_EQ(AttemptsOf(batch[0]).size(), 1u);
+  EXPECT_EQ(AttemptsOf(batch[2]).size(), 1u);
+  EXPECT_EQ(TossConfirms(), 2);
+  EXPECT_EQ(SimStatus(tampered), "IN_PROGRESS");
+
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    auto out = Apply(batch[i], *results[i]);
+    ASSERT_TRUE(out.ok()) << i << ": " << out.error().ToString();
+    if (i == 1) {
+      ASSERT_EQ(out->size(), 1u);
+      EXPECT_EQ((*out)[0].type, "alert.slack");
+    }
+  }
+  EXPECT_EQ(PaymentStatus(first), "DONE");
+  EXPECT_EQ(PaymentStatus(last), "DONE");
+  EXPECT_EQ(Text("SELECT status FROM orders WHERE order_id = 'order-ra-0002'"), "CREATED");
+  EXPECT_EQ(Text("SELECT status FROM invoices WHERE order_id = 'order-ra-0002'"), "ISSUED");
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM finance_transactions WHERE type = 'INCOME'"), 2);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM finance_transactions WHERE order_id = 'order-ra-0002'"), 0);
   ExpectLedgerBalanced();
 }
 
