@@ -2,6 +2,8 @@
 // domain's; this file reads rows, asks the rules, writes what they decide.
 #include <algorithm>
 #include <chrono>
+#include <span>
+#include <unordered_map>
 
 #include "paypipe/domain/amount_check.hpp"
 #include "paypipe/domain/billing_rules.hpp"
@@ -57,20 +59,40 @@ domain::Status SetOrderStatus(Transaction& db, const std::string& order_id, cons
                           {status, order_id, only_from}));
 }
 
-domain::Status WritePosting(Transaction& db, const domain::Posting& posting) {
-  PAYPIPE_RETURN_IF_ERROR(domain::CheckBalanced(posting));
-  for (std::size_t i = 0; i < posting.lines.size(); ++i) {
-    const auto& line = posting.lines[i];
-    PAYPIPE_RETURN_IF_ERROR(Check(db.Execute(
-        "INSERT INTO ledger_entries (transaction_id, line_no, kind, account_code, account_type, "
-        "side, amount, partner_id, order_id, payment_id, payment_cancel_id, business_date) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        {posting.transaction_id, static_cast<std::int64_t>(i + 1), domain::ToString(posting.kind),
-         line.account.code, domain::ToString(line.account.type), domain::ToString(line.side()),
-         line.amount(), posting.partner_id, posting.order_id, posting.payment_id,
-         posting.payment_cancel_id, SqlDate(posting.business_date)})));
+// The lines of these postings, with one statement.
+domain::Status WritePostings(Transaction& db, std::span<const domain::Posting> postings) {
+  infra::db::Params params;
+  std::string sql =
+      "INSERT INTO ledger_entries (transaction_id, line_no, kind, account_code, account_type, "
+      "side, amount, partner_id, order_id, payment_id, payment_cancel_id, business_date) VALUES ";
+  std::size_t rows = 0;
+  for (const domain::Posting& posting : postings) {
+    PAYPIPE_RETURN_IF_ERROR(domain::CheckBalanced(posting));
+    for (std::size_t i = 0; i < posting.lines.size(); ++i) {
+      const auto& line = posting.lines[i];
+      sql += rows++ == 0 ? "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                         : ", (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+      const infra::db::Params row = {posting.transaction_id,
+                                     static_cast<std::int64_t>(i + 1),
+                                     domain::ToString(posting.kind),
+                                     line.account.code,
+                                     domain::ToString(line.account.type),
+                                     domain::ToString(line.side()),
+                                     line.amount(),
+                                     posting.partner_id,
+                                     posting.order_id,
+                                     posting.payment_id,
+                                     posting.payment_cancel_id,
+                                     SqlDate(posting.business_date)};
+      params.insert(params.end(), row.begin(), row.end());
+    }
   }
-  return domain::Ok();
+  if (rows == 0) return domain::Ok();
+  return Check(db.Execute(sql, params));
+}
+
+domain::Status WritePosting(Transaction& db, const domain::Posting& posting) {
+  return WritePostings(db, std::span(&posting, 1));
 }
 
 // The order's invoice, locked for the rest of the transaction; nullopt when it has none.
@@ -273,12 +295,26 @@ domain::Result<std::optional<StoredRow>> LockPayment(Transaction& db, const Targ
        approved ? ParseSqlDateTime(*approved) : std::nullopt}});
 }
 
-// Writes the payment row in the state `to` (insert or update); returns its id.
-domain::Result<std::int64_t> WritePayment(Transaction& db, const Target& target,
-                                          const OrderRow& order, const pg::PgPayment& pg_payment,
-                                          const domain::PaymentTransition& change,
-                                          const std::optional<std::string>& failure_code,
-                                          const std::optional<std::string>& failure_message) {
+constexpr const char* kPaymentUpsert =
+    "INSERT INTO payments (provider, payment_key, order_id, partner_id, payment_type, method, "
+    "status, total_amount, balance_amount, last_transaction_key, approved_at, canceled_at, "
+    "business_date, failure_code, failure_message, pg_snapshot, last_verified_at) VALUES ";
+constexpr const char* kPaymentRow =
+    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, CURRENT_TIMESTAMP(6))";
+constexpr const char* kPaymentOnDuplicate =
+    " ON DUPLICATE KEY UPDATE id = LAST_INSERT_ID(id), payment_type = VALUES(payment_type), "
+    "method = VALUES(method), status = VALUES(status), total_amount = VALUES(total_amount), "
+    "balance_amount = VALUES(balance_amount), "
+    "last_transaction_key = VALUES(last_transaction_key), approved_at = VALUES(approved_at), "
+    "canceled_at = VALUES(canceled_at), business_date = VALUES(business_date), "
+    "failure_code = VALUES(failure_code), failure_message = VALUES(failure_message), "
+    "pg_snapshot = VALUES(pg_snapshot), last_verified_at = VALUES(last_verified_at)";
+
+// The parameters of one kPaymentRow: the payment in the state `change.to`.
+void AppendPaymentRow(infra::db::Params& params, const Target& target, const OrderRow& order,
+                      const pg::PgPayment& pg_payment, const domain::PaymentTransition& change,
+                      const std::optional<std::string>& failure_code,
+                      const std::optional<std::string>& failure_message) {
   const auto& observed = pg_payment.observed;
   const auto business_date = change.approved_at
                                  ? std::optional(SqlDate(domain::KstDate(*change.approved_at)))
@@ -286,23 +322,35 @@ domain::Result<std::int64_t> WritePayment(Transaction& db, const Target& target,
   auto text = [](const std::string& s, std::size_t max) {
     return s.empty() ? std::optional<std::string>() : std::optional(s.substr(0, max));
   };
-  auto written = db.Execute(
-      "INSERT INTO payments (provider, payment_key, order_id, partner_id, payment_type, method, "
-      "status, total_amount, balance_amount, last_transaction_key, approved_at, canceled_at, "
-      "business_date, failure_code, failure_message, pg_snapshot, last_verified_at) "
-      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, CURRENT_TIMESTAMP(6)) "
-      "ON DUPLICATE KEY UPDATE id = LAST_INSERT_ID(id), payment_type = VALUES(payment_type), "
-      "method = VALUES(method), status = VALUES(status), total_amount = VALUES(total_amount), "
-      "balance_amount = VALUES(balance_amount), "
-      "last_transaction_key = VALUES(last_transaction_key), approved_at = VALUES(approved_at), "
-      "canceled_at = VALUES(canceled_at), business_date = VALUES(business_date), "
-      "failure_code = VALUES(failure_code), failure_message = VALUES(failure_message), "
-      "pg_snapshot = VALUES(pg_snapshot), last_verified_at = VALUES(last_verified_at)",
-      {messages::ToString(target.provider), target.payment_key, order.order_id, order.partner_id,
-       text(pg_payment.payment_type, 16), text(pg_payment.method, 64), domain::ToString(change.to),
-       observed.total, change.balance_after, text(pg_payment.last_transaction_key, 64),
-       SqlDateTime(change.approved_at), SqlDateTime(change.canceled_at), business_date,
-       failure_code, failure_message, pg::ToJson(pg_payment).dump()});
+  const infra::db::Params row = {messages::ToString(target.provider),
+                                 target.payment_key,
+                                 order.order_id,
+                                 order.partner_id,
+                                 text(pg_payment.payment_type, 16),
+                                 text(pg_payment.method, 64),
+                                 domain::ToString(change.to),
+                                 observed.total,
+                                 change.balance_after,
+                                 text(pg_payment.last_transaction_key, 64),
+                                 SqlDateTime(change.approved_at),
+                                 SqlDateTime(change.canceled_at),
+                                 business_date,
+                                 failure_code,
+                                 failure_message,
+                                 pg::ToJson(pg_payment).dump()};
+  params.insert(params.end(), row.begin(), row.end());
+}
+
+// Writes the payment row in the state `to` (insert or update); returns its id.
+domain::Result<std::int64_t> WritePayment(Transaction& db, const Target& target,
+                                          const OrderRow& order, const pg::PgPayment& pg_payment,
+                                          const domain::PaymentTransition& change,
+                                          const std::optional<std::string>& failure_code,
+                                          const std::optional<std::string>& failure_message) {
+  infra::db::Params params;
+  AppendPaymentRow(params, target, order, pg_payment, change, failure_code, failure_message);
+  auto written =
+      db.Execute(std::string(kPaymentUpsert) + kPaymentRow + kPaymentOnDuplicate, params);
   if (!written.ok()) return written.error();
   return db.LastInsertId();
 }
@@ -407,6 +455,279 @@ domain::Result<Messages> ApplyPrepared(const runtime::Envelope& message, const T
   auto pg_payment = pg::PgPaymentFromJson(prepared.value("payment", json()));
   if (!pg_payment.ok()) return pg_payment.error();
   return ApplyObserved(db, message, target, **order, *pg_payment);
+}
+
+namespace {
+
+std::string InList(std::size_t n) {
+  std::string out = "(";
+  for (std::size_t i = 0; i < n; ++i) out += i == 0 ? "?" : ", ?";
+  return out + ")";
+}
+
+std::string PaymentId(messages::Provider provider, const std::string& payment_key) {
+  return std::string(messages::ToString(provider)) + '\n' + payment_key;
+}
+
+// The batch's orders, payments and invoices, each kind locked with one statement (rows in index
+// order, as every unit locks them).
+struct LockedRows {
+  std::unordered_map<std::string, OrderRow> orders;         // by order id
+  std::unordered_map<std::string, StoredRow> payments;      // by PaymentId
+  std::unordered_map<std::string, LockedInvoice> invoices;  // by order id
+};
+
+domain::Result<LockedRows> LockRows(Transaction& db, const infra::db::Params& order_ids,
+                                    const infra::db::Params& payment_keys) {
+  LockedRows locked;
+  auto orders = db.Query(
+      "SELECT order_id, partner_id, amount, status, subscription_id FROM orders WHERE order_id "
+      "IN " +
+          InList(order_ids.size()) + " ORDER BY order_id FOR UPDATE",
+      order_ids);
+  if (!orders.ok()) return orders.error();
+  for (const auto& row : *orders) {
+    locked.orders.emplace(
+        row.String("order_id"),
+        OrderRow{row.String("order_id"), row.String("partner_id"), Money::Krw(row.Int64("amount")),
+                 row.String("status"), row.OptionalInt64("subscription_id")});
+  }
+  auto payments = db.Query(
+      "SELECT id, provider, payment_key, status, total_amount, balance_amount, approved_at FROM "
+      "payments WHERE payment_key IN " +
+          InList(payment_keys.size()) + " ORDER BY payment_key, provider FOR UPDATE",
+      payment_keys);
+  if (!payments.ok()) return payments.error();
+  for (const auto& row : *payments) {
+    auto status = domain::ParsePaymentStatus(row.String("status"));
+    if (!status.ok()) continue;  // left to the message's own path, which reports it
+    const auto approved = row.OptionalString("approved_at");
+    locked.payments.emplace(row.String("provider") + '\n' + row.String("payment_key"),
+                            StoredRow{row.Int64("id"),
+                                      {*status, Money::Krw(row.Int64("total_amount")),
+                                       Money::Krw(row.Int64("balance_amount")),
+                                       approved ? ParseSqlDateTime(*approved) : std::nullopt}});
+  }
+  auto invoices = db.Query(
+      "SELECT id, order_id, status, amount, refunded_amount FROM invoices WHERE order_id IN " +
+          InList(order_ids.size()) + " ORDER BY id FOR UPDATE",
+      order_ids);
+  if (!invoices.ok()) return invoices.error();
+  for (const auto& row : *invoices) {
+    auto status = domain::ParseInvoiceStatus(row.String("status"));
+    if (!status.ok()) continue;
+    locked.invoices.emplace(row.String("order_id"),
+                            LockedInvoice{row.Int64("id"),
+                                          {*status, Money::Krw(row.Int64("amount")),
+                                           Money::Krw(row.Int64("refunded_amount"))}});
+  }
+  return locked;
+}
+
+// A message the batch applies with its mates: a PG observation of a payment no other message of
+// the batch touches, whose amount is its order's, that changes nothing but the payment, or
+// approves it (capture, order PAID, invoice PAID) without a subscription to start, refunds or a
+// failed order. Everything else takes ApplyPrepared.
+struct Common {
+  std::size_t index = 0;
+  const OrderRow* order = nullptr;
+  pg::PgPayment pg_payment;
+  domain::PaymentTransition change;
+  std::optional<std::int64_t> payment_id;  // known when the row exists
+  const LockedInvoice* invoice = nullptr;
+};
+
+std::optional<Common> AsCommon(const json& prepared, const Target& target, const LockedRows& locked,
+                               const std::string& order_id) {
+  if (prepared.value("op", "") != kObserved) return std::nullopt;
+  const auto order = locked.orders.find(order_id);
+  if (order == locked.orders.end() || order->second.subscription_id) return std::nullopt;
+  auto pg_payment = pg::PgPaymentFromJson(prepared.value("payment", json()));
+  if (!pg_payment.ok()) return std::nullopt;
+  Common common;
+  common.order = &order->second;
+  const auto stored = locked.payments.find(PaymentId(target.provider, target.payment_key));
+  if (stored == locked.payments.end()) {
+    auto first = domain::FirstPaymentObservation(pg_payment->observed);
+    if (!first.ok()) return std::nullopt;
+    common.change = *first;
+  } else {
+    auto decision = domain::DecidePaymentUpdate(stored->second.payment, pg_payment->observed);
+    if (!decision.ok() || decision->verdict != domain::Verdict::kApply) return std::nullopt;
+    common.change = decision->transition;
+    common.payment_id = stored->second.id;
+  }
+  if (domain::CheckPgPayment(order->second.amount, pg_payment->observed).action !=
+      domain::AmountAction::kProceed) {
+    return std::nullopt;
+  }
+  const auto to = common.change.to;
+  if (common.change.refunded > Money::Zero() || to == PaymentStatus::kAborted ||
+      to == PaymentStatus::kFailed || to == PaymentStatus::kExpired) {
+    return std::nullopt;
+  }
+  if (const auto invoice = locked.invoices.find(order_id); invoice != locked.invoices.end()) {
+    common.invoice = &invoice->second;
+  }
+  common.pg_payment = std::move(pg_payment).value();
+  return common;
+}
+
+// Writes the common messages' effects: payment rows, capture postings, orders and invoices, each
+// with one statement.
+domain::Status WriteCommon(Transaction& db, std::span<Common> batch,
+                           std::span<const Target> targets) {
+  if (batch.empty()) return domain::Ok();
+  infra::db::Params rows;
+  std::string sql = kPaymentUpsert;
+  for (std::size_t k = 0; k < batch.size(); ++k) {
+    const Common& c = batch[k];
+    sql += k == 0 ? "" : ", ";
+    sql += kPaymentRow;
+    AppendPaymentRow(rows, targets[c.index], *c.order, c.pg_payment, c.change,
+                     c.pg_payment.failure_code, c.pg_payment.failure_message);
+  }
+  PAYPIPE_RETURN_IF_ERROR(Check(db.Execute(sql + kPaymentOnDuplicate, rows)));
+
+  // The ids of the rows just inserted.
+  infra::db::Params new_keys;
+  for (const Common& c : batch) {
+    if (!c.payment_id) new_keys.emplace_back(targets[c.index].payment_key);
+  }
+  if (!new_keys.empty()) {
+    auto ids = db.Query("SELECT id, provider, payment_key FROM payments WHERE payment_key IN " +
+                            InList(new_keys.size()),
+                        new_keys);
+    if (!ids.ok()) return ids.error();
+    std::unordered_map<std::string, std::int64_t> by_key;
+    for (const auto& row : *ids) {
+      by_key.emplace(row.String("provider") + '\n' + row.String("payment_key"), row.Int64("id"));
+    }
+    for (Common& c : batch) {
+      if (c.payment_id) continue;
+      const Target& target = targets[c.index];
+      const auto id = by_key.find(PaymentId(target.provider, target.payment_key));
+      if (id == by_key.end()) {
+        return domain::Error::Permanent("PAYMENT_ROW_MISSING",
+                                        "payment " + target.payment_key + " was not written");
+      }
+      c.payment_id = id->second;
+    }
+  }
+
+  std::vector<domain::Posting> postings;
+  infra::db::Params paid_orders;
+  infra::db::Params order_ids;
+  infra::db::Params paid_invoices;
+  infra::db::Params invoice_ids;
+  for (const Common& c : batch) {
+    if (!(c.change.captured > Money::Zero())) continue;
+    const domain::Instant approved_at = c.change.approved_at.value_or(domain::Instant{});
+    auto posting = domain::CapturePosting({*c.payment_id, domain::PartnerId(c.order->partner_id),
+                                           domain::OrderId(c.order->order_id), c.change.captured,
+                                           domain::KstDate(approved_at)});
+    if (!posting.ok()) return posting.error();
+    postings.push_back(std::move(posting).value());
+    paid_orders.emplace_back(c.order->order_id);
+    paid_orders.emplace_back(SqlDateTime(approved_at));
+    order_ids.emplace_back(c.order->order_id);
+    if (c.invoice == nullptr) continue;
+    auto update = domain::InvoiceOnPaymentApproved(c.invoice->state, c.change.captured);
+    if (!update.ok()) return update.error();
+    if (update->verdict != domain::Verdict::kApply) continue;
+    paid_invoices.emplace_back(c.invoice->id);
+    paid_invoices.emplace_back(domain::ToString(update->after.status));
+    paid_invoices.emplace_back(c.invoice->id);
+    paid_invoices.emplace_back(SqlDateTime(approved_at));
+    invoice_ids.emplace_back(c.invoice->id);
+  }
+  PAYPIPE_RETURN_IF_ERROR(WritePostings(db, postings));
+  if (!order_ids.empty()) {
+    std::string cases;
+    for (std::size_t k = 0; k < order_ids.size(); ++k) cases += " WHEN ? THEN ?";
+    infra::db::Params params = paid_orders;
+    params.insert(params.end(), order_ids.begin(), order_ids.end());
+    PAYPIPE_RETURN_IF_ERROR(Check(
+        db.Execute("UPDATE orders SET status = 'PAID', paid_at = CASE order_id" + cases +
+                       " END WHERE status = 'CREATED' AND order_id IN " + InList(order_ids.size()),
+                   params)));
+  }
+  if (!invoice_ids.empty()) {
+    // Each invoice's pair of parameters per CASE, the status ones first.
+    infra::db::Params params;
+    std::string status_cases;
+    std::string paid_cases;
+    for (std::size_t k = 0; k < invoice_ids.size(); ++k) {
+      status_cases += " WHEN ? THEN ?";
+      paid_cases += " WHEN ? THEN ?";
+      params.push_back(paid_invoices[4 * k]);
+      params.push_back(paid_invoices[4 * k + 1]);
+    }
+    for (std::size_t k = 0; k < invoice_ids.size(); ++k) {
+      params.push_back(paid_invoices[4 * k + 2]);
+      params.push_back(paid_invoices[4 * k + 3]);
+    }
+    params.insert(params.end(), invoice_ids.begin(), invoice_ids.end());
+    PAYPIPE_RETURN_IF_ERROR(Check(db.Execute("UPDATE invoices SET status = CASE id" + status_cases +
+                                                 " END, paid_at = CASE id" + paid_cases +
+                                                 " END WHERE id IN " + InList(invoice_ids.size()),
+                                             params)));
+  }
+  return domain::Ok();
+}
+
+}  // namespace
+
+domain::Result<std::vector<Messages>> ApplyPreparedBatch(
+    std::span<const runtime::Envelope* const> messages, std::span<const Target> targets,
+    runtime::UnitOfWork& work) {
+  Transaction& db = work.Db();
+  std::vector<Messages> out(messages.size());
+  // The messages that write, and how many of them touch each order and payment.
+  std::vector<std::size_t> writing;
+  std::vector<std::string> order_of(messages.size());
+  std::unordered_map<std::string, int> order_uses;
+  std::unordered_map<std::string, int> payment_uses;
+  infra::db::Params order_ids;
+  infra::db::Params payment_keys;
+  for (std::size_t i = 0; i < messages.size(); ++i) {
+    const json& prepared = messages[i]->prepared;
+    if (prepared.value("op", "") == kUnchanged) continue;
+    writing.push_back(i);
+    order_of[i] = prepared.value("orderId", targets[i].order_id);
+    if (order_uses[order_of[i]]++ == 0) order_ids.emplace_back(order_of[i]);
+    if (payment_uses[PaymentId(targets[i].provider, targets[i].payment_key)]++ == 0) {
+      payment_keys.emplace_back(targets[i].payment_key);
+    }
+  }
+  if (writing.empty()) return out;
+
+  auto locked = LockRows(db, order_ids, payment_keys);
+  if (!locked.ok()) return locked.error();
+  std::vector<Common> common;
+  std::vector<std::size_t> own_path;
+  for (const std::size_t i : writing) {
+    const Target& target = targets[i];
+    std::optional<Common> c;
+    if (order_uses[order_of[i]] == 1 &&
+        payment_uses[PaymentId(target.provider, target.payment_key)] == 1) {
+      c = AsCommon(messages[i]->prepared, target, *locked, order_of[i]);
+    }
+    if (c) {
+      c->index = i;
+      common.push_back(std::move(*c));
+    } else {
+      own_path.push_back(i);
+    }
+  }
+  PAYPIPE_RETURN_IF_ERROR(WriteCommon(db, common, targets));
+  // The others touch rows no common message touches: their order among themselves is kept.
+  for (const std::size_t i : own_path) {
+    auto applied = ApplyPrepared(*messages[i], targets[i], work);
+    if (!applied.ok()) return applied.error();
+    out[i] = std::move(applied).value();
+  }
+  return out;
 }
 
 }  // namespace paypipe::confirm

@@ -99,14 +99,22 @@ void AppendAttempt(infra::db::Params& params, const Preparation& p, const MadeCa
   }
   const Target& target = p.target;
   const infra::db::Params row = {
-      messages::ToString(target.provider), pg::ToString(reply.request.kind),
-      target.order_id.empty() ? std::optional<std::string>() : target.order_id, target.payment_key,
+      messages::ToString(target.provider),
+      pg::ToString(reply.request.kind),
+      target.order_id.empty() ? std::optional<std::string>() : target.order_id,
+      target.payment_key,
       reply.request.idempotency_key.empty() ? std::optional<std::string>()
                                             : reply.request.idempotency_key,
-      p.message->message_id.str(), p.message->attempt + 1, reply.request.method,
-      reply.request.endpoint.substr(0, 255), reply.request.body,
+      p.message->message_id.str(),
+      p.message->attempt + 1,
+      reply.request.method,
+      reply.request.endpoint.substr(0, 255),
+      reply.request.body,
       reply.http_status ? std::optional<std::int64_t>(*reply.http_status) : std::nullopt,
-      reply.response, outcome, error_code, error_message,
+      reply.response,
+      outcome,
+      error_code,
+      error_message,
       static_cast<std::int64_t>(reply.latency.count()),
       SqlDateTime(domain::Instant(
           std::chrono::duration_cast<std::chrono::microseconds>(made.started.time_since_epoch())))};
@@ -310,9 +318,9 @@ domain::Status CheckConfirms(infra::db::Connection& db, std::span<Preparation> b
     if (!p.result && p.target.confirm) order_ids.emplace_back(p.target.order_id);
   }
   if (order_ids.empty()) return domain::Ok();
-  auto rows = db.Query("SELECT order_id, amount FROM orders WHERE order_id IN " +
-                           InList(order_ids.size()),
-                       order_ids);
+  auto rows =
+      db.Query("SELECT order_id, amount FROM orders WHERE order_id IN " + InList(order_ids.size()),
+               order_ids);
   if (!rows.ok()) return rows.error();
   for (Preparation& p : batch) {
     if (p.result || !p.target.confirm) continue;
@@ -345,8 +353,8 @@ void TalkToPgConcurrently(pg::PgClientPool& clients, std::span<Preparation> batc
   std::unordered_map<std::string, std::size_t> group_of;
   for (Preparation& p : batch) {
     if (p.result) continue;
-    const std::string key = std::string(messages::ToString(p.target.provider)) + '\n' +
-                            p.target.payment_key;
+    const std::string key =
+        std::string(messages::ToString(p.target.provider)) + '\n' + p.target.payment_key;
     auto [it, added] = group_of.try_emplace(key, groups.size());
     if (added) groups.emplace_back();
     groups[it->second].push_back(&p);
@@ -423,6 +431,21 @@ domain::Result<std::vector<runtime::OutgoingMessage>> ConfirmStage::Handle(
     return std::vector<runtime::OutgoingMessage>{};
   }
   return ApplyPrepared(message, *target, work);
+}
+
+domain::Result<std::vector<std::vector<runtime::OutgoingMessage>>> ConfirmStage::HandleBatch(
+    std::span<const runtime::Envelope* const> messages, runtime::UnitOfWork& work) const {
+  std::vector<Target> targets;
+  targets.reserve(messages.size());
+  for (const runtime::Envelope* message : messages) {
+    auto target = TargetOf(*message);
+    if (!target.ok()) return target.error();
+    if (!message->prepared.is_object()) {
+      return domain::Error::Permanent(std::string(kPreparedMissing), "Prepare did not run");
+    }
+    targets.push_back(std::move(target).value());
+  }
+  return ApplyPreparedBatch(messages, targets, work);
 }
 
 }  // namespace paypipe::confirm

@@ -4,7 +4,9 @@
 
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <span>
 #include <string>
+#include <vector>
 
 #include "paypipe/domain/money.hpp"
 #include "paypipe/domain/payment_state.hpp"
@@ -37,5 +39,13 @@ inline constexpr const char* kUnchanged = "unchanged";
 
 [[nodiscard]] domain::Result<std::vector<runtime::OutgoingMessage>> ApplyPrepared(
     const runtime::Envelope& message, const Target& target, runtime::UnitOfWork& work);
+
+// ApplyPrepared for several messages in one unit of work; result[i] is messages[i]'s. The common
+// case (a payment approved or moved by a PG observation, one message per payment and order) is
+// written for the whole batch with one statement per table; every other message goes through
+// ApplyPrepared, in batch order.
+[[nodiscard]] domain::Result<std::vector<std::vector<runtime::OutgoingMessage>>> ApplyPreparedBatch(
+    std::span<const runtime::Envelope* const> messages, std::span<const Target> targets,
+    runtime::UnitOfWork& work);
 
 }  // namespace paypipe::confirm

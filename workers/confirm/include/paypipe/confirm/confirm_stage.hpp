@@ -44,7 +44,8 @@ inline constexpr std::size_t kMaxConcurrentPgCalls = 8;
 //   (own statement) and fails Transient: the retry tier's next attempt looks it up;
 // - transient failures fail Transient, declines reach Handle, already-processed looks up.
 // Handle (in the transaction) applies the PG's answer through the domain rules: payment row,
-// order, invoice, subscription, balanced ledger postings; an amount mismatch gets no approval
+// order, invoice, subscription, balanced ledger postings (HandleBatch writes the common case of
+// a whole batch with one statement per table); an amount mismatch gets no approval
 // effects but a payment.cancel (origin AUTO) and an alert.slack. Stateless; thread-safe.
 class ConfirmStage final : public runtime::Stage {
  public:
@@ -60,6 +61,8 @@ class ConfirmStage final : public runtime::Stage {
       runtime::PrepareContext& context) const override;
   [[nodiscard]] domain::Result<std::vector<runtime::OutgoingMessage>> Handle(
       const runtime::Envelope& message, runtime::UnitOfWork& work) const override;
+  [[nodiscard]] domain::Result<std::vector<std::vector<runtime::OutgoingMessage>>> HandleBatch(
+      std::span<const runtime::Envelope* const> messages, runtime::UnitOfWork& work) const override;
 
  private:
   mutable pg::PgClientPool clients_;
