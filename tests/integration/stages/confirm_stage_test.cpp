@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <span>
 
 #include "../sim/sim_http_support.hpp"
 #include "paypipe/infra/clock/clock.hpp"
@@ -134,6 +135,21 @@ class ConfirmStageTest : public sim::test::SimTest {
     if (!tx.ok()) return tx.error();
     Work work(*tx);
     auto out = stage_->Handle(message, work);
+    if (!out.ok()) return out.error();
+    auto committed = tx->Commit();
+    if (!committed.ok()) return committed.error();
+    return out;
+  }
+  // HandleBatch of prepared messages in one committed transaction, as the runtime runs a batch's
+  // unit of work; on an error the transaction rolls back on destruction, as the runtime's does.
+  domain::Result<std::vector<std::vector<runtime::OutgoingMessage>>> ApplyBatch(
+      const std::vector<runtime::Envelope>& messages) {
+    std::vector<const runtime::Envelope*> batch;
+    for (const auto& message : messages) batch.push_back(&message);
+    auto tx = db_->Begin();
+    if (!tx.ok()) return tx.error();
+    Work work(*tx);
+    auto out = stage_->HandleBatch(batch, work);
     if (!out.ok()) return out.error();
     auto committed = tx->Commit();
     if (!committed.ok()) return committed.error();
@@ -726,6 +742,413 @@ TEST_F(ConfirmStageCancelHistoryTest, APaymentFirstSeenCanceledGetsItsCaptureAnd
   EXPECT_EQ(CancelRow(partial), "4000|400|PG|SUCCEEDED|2026-03-01 14:59:59.000000|2026-03-01|\n");
   EXPECT_EQ(CancelRow(rest), "6000|0|PG|SUCCEEDED|2026-03-01 15:00:01.000000|2026-03-02|\n");
   ExpectCapturedAndFullyRefunded("order-ch-0004");
+}
+
+// HandleBatch against Handle: twin scenarios, one applied as one batch, the other one message at a
+// time, must end in the same rows and emit the same messages. The sim's clock is fixed so that
+// both twins get the same PG times.
+class ConfirmStageBatchTest : public ConfirmStageCancelHistoryTest {
+ protected:
+  using Outputs = std::vector<std::vector<runtime::OutgoingMessage>>;
+
+  // One twin: its orders' common prefix, its prepared messages and their payment keys.
+  struct Twin {
+    std::string prefix;
+    std::vector<runtime::Envelope> batch;
+    std::vector<std::string> keys;
+  };
+
+  // An order that starts a monthly subscription, PENDING until its first payment.
+  void SubscriptionOrder(const std::string& order_id, std::int64_t amount) {
+    Exec(
+        "INSERT INTO subscriptions (customer_id, partner_id, provider, plan, cycle, amount, "
+        "origin_order_id) VALUES ('customer-1', 'partner-1', 'toss', 'basic', 'MONTHLY', ?, ?)",
+        {amount, order_id});
+    Order(order_id, amount);
+    Exec(
+        "UPDATE orders SET subscription_id = (SELECT id FROM subscriptions WHERE "
+        "origin_order_id = ?) WHERE order_id = ?",
+        {order_id, order_id});
+  }
+
+  // The message with what Prepare gives for it on its own.
+  runtime::Envelope Prepared(runtime::Envelope message) {
+    Prep prep(*db_);
+    auto prepared = stage_->Prepare(message, prep);
+    EXPECT_TRUE(prepared.ok()) << (prepared.ok() ? "" : prepared.error().ToString());
+    if (prepared.ok()) message.prepared = *prepared;
+    return message;
+  }
+  // The messages with what one PrepareBatch gives for them.
+  std::vector<runtime::Envelope> PreparedBatch(std::vector<runtime::Envelope> messages) {
+    auto results = PrepareBatch(messages);
+    EXPECT_EQ(results.size(), messages.size());
+    for (std::size_t i = 0; i < messages.size() && i < results.size(); ++i) {
+      EXPECT_TRUE(results[i].ok())
+          << i << ": " << (results[i].ok() ? "" : results[i].error().ToString());
+      if (results[i].ok()) messages[i].prepared = *results[i];
+    }
+    return messages;
+  }
+
+  // Handle of each message in batch order, each in its own committed transaction.
+  Outputs ApplyEach(const std::vector<runtime::Envelope>& batch) {
+    Outputs outputs;
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      auto out = Apply(batch[i], batch[i].prepared);
+      EXPECT_TRUE(out.ok()) << i << ": " << (out.ok() ? "" : out.error().ToString());
+      outputs.push_back(out.ok() ? *out : std::vector<runtime::OutgoingMessage>{});
+    }
+    return outputs;
+  }
+
+  // `text` with the twin's order prefix, payment keys and message ids replaced by placeholders:
+  // the only things in which twins differ.
+  static std::string Normalized(std::string text, const Twin& twin) {
+    std::vector<std::pair<std::string, std::string>> names = {{twin.prefix, "order-P-"}};
+    for (std::size_t i = 0; i < twin.keys.size(); ++i) {
+      names.emplace_back(twin.keys[i], "KEY" + std::to_string(i));
+    }
+    for (std::size_t i = 0; i < twin.batch.size(); ++i) {
+      names.emplace_back(twin.batch[i].message_id.str(), "MSG" + std::to_string(i));
+    }
+    for (const auto& [name, placeholder] : names) {
+      for (auto at = text.find(name); at != std::string::npos;
+           at = text.find(name, at + placeholder.size())) {
+        text.replace(at, name.size(), placeholder);
+      }
+    }
+    return text;
+  }
+
+  static std::string OutputsDump(const Outputs& outputs) {
+    std::string out;
+    for (std::size_t i = 0; i < outputs.size(); ++i) {
+      out += "#" + std::to_string(i) + "\n";
+      for (const auto& message : outputs[i]) {
+        out += message.type + "|" + message.routing_key + "|" + message.exchange + "|" +
+               message.correlation_id + "|" + message.body.dump() + "\n";
+      }
+    }
+    return out;
+  }
+
+  // Every row a message of the twin can write, but the ids, keys and times the database or the
+  // sim picks (a ledger line shows the order of the payment and cancel it points at instead).
+  std::string StateOf(const Twin& twin) {
+    const std::string like = twin.prefix + "%";
+    return Normalized(
+        "payments\n" +
+            Dump("SELECT order_id, provider, partner_id, payment_type, method, status, "
+                 "total_amount, balance_amount, vat_amount, tax_free_amount, "
+                 "last_transaction_key IS NOT NULL, requested_at, approved_at, canceled_at, "
+                 "business_date, failure_code, failure_message, pg_snapshot IS NOT NULL, "
+                 "last_verified_at IS NOT NULL FROM payments WHERE order_id LIKE ? "
+                 "ORDER BY order_id",
+                 {like}) +
+            "orders\n" +
+            Dump("SELECT order_id, status, paid_at FROM orders WHERE order_id LIKE ? "
+                 "ORDER BY order_id",
+                 {like}) +
+            "invoices\n" +
+            Dump("SELECT order_id, status, amount, refunded_amount, paid_at, refunded_at "
+                 "FROM invoices WHERE order_id LIKE ? ORDER BY order_id",
+                 {like}) +
+            "subscriptions\n" +
+            Dump("SELECT origin_order_id, status, current_period_start, current_period_end, "
+                 "next_billing_date, last_charged_at FROM subscriptions "
+                 "WHERE origin_order_id LIKE ? ORDER BY origin_order_id",
+                 {like}) +
+            "cancels\n" +
+            Dump("SELECT p.order_id, c.partner_id, c.origin, c.status, c.requested_amount, "
+                 "c.canceled_amount, c.tax_free_amount, c.pg_transaction_key IS NOT NULL, "
+                 "c.canceled_at, c.business_date FROM payment_cancels c "
+                 "JOIN payments p ON p.id = c.payment_id WHERE p.order_id LIKE ? "
+                 "ORDER BY p.order_id, c.id",
+                 {like}) +
+            "ledger\n" +
+            Dump("SELECT l.order_id, p.order_id, cp.order_id, "
+                 "l.transaction_id = CONCAT('capture:', l.payment_id) OR "
+                 "l.transaction_id = CONCAT('cancel:', l.payment_cancel_id), l.kind, l.line_no, "
+                 "l.account_code, l.account_type, l.side, l.amount, l.partner_id, "
+                 "l.business_date FROM ledger_entries l "
+                 "LEFT JOIN payments p ON p.id = l.payment_id "
+                 "LEFT JOIN payment_cancels c ON c.id = l.payment_cancel_id "
+                 "LEFT JOIN payments cp ON cp.id = c.payment_id WHERE l.order_id LIKE ? "
+                 "ORDER BY l.order_id, l.kind, l.line_no",
+                 {like}) +
+            "finance\n" +
+            Dump("SELECT f.order_id, f.type, f.kind, f.amount, f.business_date, p.order_id "
+                 "FROM finance_transactions f LEFT JOIN payments p ON p.id = f.payment_id "
+                 "WHERE f.order_id LIKE ? ORDER BY f.order_id, f.kind",
+                 {like}),
+        twin);
+  }
+
+  // How many statements of a kind ("COM_INSERT", "COM_UPDATE") this test's session has run.
+  std::int64_t Statements(const std::string& kind) {
+    return Count(
+        "SELECT CAST(VARIABLE_VALUE AS SIGNED) FROM information_schema.SESSION_STATUS WHERE "
+        "VARIABLE_NAME = ?",
+        {kind});
+  }
+
+  // New payments to approve: one confirm each, prepared by one PrepareBatch.
+  Twin NewApprovals(const std::string& prefix, std::span<const std::int64_t> amounts) {
+    clock_.SetWallTime(kStart);
+    Twin twin{prefix, {}, {}};
+    std::vector<runtime::Envelope> messages;
+    for (std::size_t i = 0; i < amounts.size(); ++i) {
+      const std::string order = prefix + std::to_string(i + 1);
+      Order(order, amounts[i]);
+      twin.keys.push_back(client().Session(order, amounts[i]));
+      messages.push_back(ConfirmMessage(twin.keys.back(), order, amounts[i]));
+    }
+    twin.batch = PreparedBatch(std::move(messages));
+    return twin;
+  }
+
+  // One batch of every kind of message, each prepared on its own in batch order:
+  //  0 a new approval            5 a confirm of order 7
+  //  1 a declined confirm        6 a new approval
+  //  2 a subscription's approval 7 a verify of order 7, after its confirm
+  //  3 a verify of a payment whose amount is not its order's
+  //  4 a verify of a DONE payment partly canceled at the PG since
+  //  8 a webhook's verify repeating the DONE we hold ("unchanged")
+  Twin Mixed(const std::string& prefix) {
+    clock_.SetWallTime(kStart);
+    Twin twin{prefix, {}, {}};
+    auto order = [&](int n) { return prefix + std::to_string(n); };
+    Order(order(1), 11000);
+    Order(order(2), 12000);
+    Order(order(3), 13000);
+    SubscriptionOrder(order(4), 14000);
+    Order(order(5), 15000);
+    Order(order(6), 16000);
+    Order(order(7), 17000);
+    Order(order(8), 18000);
+    const std::string tampered = client().Paid(order(5), 100);
+    const std::string refunded = client().Session(order(6), 16000);
+    const std::string held = client().Session(order(8), 18000);
+    EXPECT_TRUE(Run(ConfirmMessage(refunded, order(6), 16000)).ok());
+    EXPECT_TRUE(Run(ConfirmMessage(held, order(8), 18000)).ok());
+    CancelAtPg(refunded, kStart + 1h, 6000, 0, prefix + "cancel");
+    // The sim expires a payment window left open too long: the new ones open now.
+    clock_.SetWallTime(kStart + 2h);
+    const std::string approved = client().Session(order(1), 11000);
+    const std::string second = client().Session(order(2), 12000);
+    const std::string declined = client().Session(order(3), 13000);
+    const std::string subscribed = client().Session(order(4), 14000);
+    const std::string twice = client().Session(order(7), 17000);
+    twin.keys = {approved, second, declined, subscribed, tampered, refunded, twice, held};
+
+    twin.batch.push_back(Prepared(ConfirmMessage(approved, order(1), 11000)));
+    client().Control("PUT", "/faults/endpoints/toss.confirm",
+                     {{"faults", {{{"error", "REJECT_CARD_PAYMENT"}, {"count", 1}}}}});
+    twin.batch.push_back(Prepared(ConfirmMessage(declined, order(3), 13000)));
+    twin.batch.push_back(Prepared(ConfirmMessage(subscribed, order(4), 14000)));
+    twin.batch.push_back(Prepared(VerifyMessage(tampered, order(5))));
+    twin.batch.push_back(Prepared(VerifyMessage(refunded, order(6))));
+    twin.batch.push_back(Prepared(ConfirmMessage(twice, order(7), 17000)));
+    twin.batch.push_back(Prepared(ConfirmMessage(second, order(2), 12000)));
+    twin.batch.push_back(Prepared(VerifyMessage(twice, order(7))));
+    twin.batch.push_back(Prepared(VerifyMessage(held, order(8), domain::PaymentStatus::kDone)));
+    return twin;
+  }
+};
+
+TEST_F(ConfirmStageBatchTest, ABatchOfNewApprovalsEndsAsApplyingThemOneByOne) {
+  const std::int64_t kAmounts[] = {11000, 12500, 9900, 30000};
+  const Twin batched = NewApprovals("order-na-", kAmounts);
+  const Twin alone = NewApprovals("order-no-", kAmounts);
+  for (std::size_t i = 0; i < std::size(kAmounts); ++i) {
+    ExpectApproved(batched.batch[i].prepared, "order-na-" + std::to_string(i + 1), kAmounts[i]);
+  }
+
+  const std::int64_t inserts = Statements("COM_INSERT");
+  const std::int64_t updates = Statements("COM_UPDATE");
+  auto out = ApplyBatch(batched.batch);
+  ASSERT_TRUE(out.ok()) << out.error().ToString();
+  ASSERT_EQ(out->size(), batched.batch.size());
+  for (const auto& emitted : *out) EXPECT_TRUE(emitted.empty());
+  // The common way: one upsert of payments and one insert of ledger lines, one update each of
+  // orders and invoices, for the whole batch.
+  EXPECT_EQ(Statements("COM_INSERT") - inserts, 2);
+  EXPECT_EQ(Statements("COM_UPDATE") - updates, 2);
+  for (const auto& emitted : ApplyEach(alone.batch)) EXPECT_TRUE(emitted.empty());
+  EXPECT_EQ(StateOf(batched), StateOf(alone));
+
+  // What both ended as: each payment captured once, on its own row, order and invoice.
+  for (std::size_t i = 0; i < std::size(kAmounts); ++i) {
+    const std::string order = "order-na-" + std::to_string(i + 1);
+    const std::string amount = std::to_string(kAmounts[i]);
+    EXPECT_EQ(Dump("SELECT status, total_amount, balance_amount, business_date, approved_at "
+                   "IS NOT NULL FROM payments WHERE order_id = ? AND payment_key = ?",
+                   {order, batched.keys[i]}),
+              "DONE|" + amount + "|" + amount + "|2026-03-01|1|\n");
+    EXPECT_EQ(Dump("SELECT o.status, i.status, o.paid_at = p.approved_at, "
+                   "i.paid_at = p.approved_at FROM orders o "
+                   "JOIN invoices i ON i.order_id = o.order_id "
+                   "JOIN payments p ON p.order_id = o.order_id WHERE o.order_id = ?",
+                   {order}),
+              "PAID|PAID|1|1|\n");
+    EXPECT_EQ(Dump("SELECT f.amount, f.payment_id = p.id, f.business_date, "
+                   "(SELECT COUNT(*) FROM ledger_entries l WHERE l.transaction_id = "
+                   "f.transaction_id AND l.payment_id = p.id) FROM finance_transactions f "
+                   "JOIN payments p ON p.order_id = f.order_id WHERE f.type = 'INCOME' AND "
+                   "f.order_id = ?",
+                   {order}),
+              amount + "|1|2026-03-01|2|\n");
+  }
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM ledger_entries l JOIN payments p ON p.id = l.payment_id "
+                  "WHERE l.order_id <> p.order_id OR l.transaction_id <> CONCAT('capture:', p.id)"),
+            0);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM finance_transactions WHERE type = 'INCOME'"), 8);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM ledger_entries"), 16);
+  ExpectLedgerBalanced();
+}
+
+TEST_F(ConfirmStageBatchTest, AMixedBatchEndsAndEmitsAsHandlingEachMessageInOrder) {
+  const Twin batched = Mixed("order-ma-");
+  const Twin alone = Mixed("order-mo-");
+  const std::vector<std::string> kOps = {"observed", "declined", "observed", "observed", "observed",
+                                         "observed", "observed", "observed", "unchanged"};
+  for (std::size_t i = 0; i < kOps.size(); ++i) {
+    EXPECT_EQ(batched.batch[i].prepared.value("op", ""), kOps[i]) << i;
+    EXPECT_EQ(alone.batch[i].prepared.value("op", ""), kOps[i]) << i;
+  }
+  const std::string held_row =
+      Dump("SELECT status, last_verified_at, updated_at FROM payments WHERE payment_key = ?",
+           {batched.keys[7]});
+
+  auto out = ApplyBatch(batched.batch);
+  ASSERT_TRUE(out.ok()) << out.error().ToString();
+  ASSERT_EQ(out->size(), batched.batch.size());
+  const Outputs one_by_one = ApplyEach(alone.batch);
+  EXPECT_EQ(Normalized(OutputsDump(*out), batched), Normalized(OutputsDump(one_by_one), alone));
+  EXPECT_EQ(StateOf(batched), StateOf(alone));
+
+  // The amount mismatch: a cancel in full and an alert; every other message emits nothing.
+  for (std::size_t i = 0; i < out->size(); ++i) {
+    if (i != 3) {
+      EXPECT_TRUE((*out)[i].empty()) << i;
+    }
+  }
+  ASSERT_EQ((*out)[3].size(), 2u);
+  EXPECT_EQ((*out)[3][0].type, "payment.cancel");
+  EXPECT_EQ((*out)[3][0].body["origin"], "AUTO");
+  EXPECT_EQ((*out)[3][0].body["paymentKey"], batched.keys[4]);
+  EXPECT_EQ((*out)[3][1].type, "alert.slack");
+
+  const auto status = [&](const std::string& table, int n) {
+    return Text("SELECT status FROM " + table + " WHERE order_id = ?",
+                {"order-ma-" + std::to_string(n)});
+  };
+  for (int n : {1, 2, 4, 7}) {
+    EXPECT_EQ(
+        Text("SELECT status FROM payments WHERE order_id = ?", {"order-ma-" + std::to_string(n)}),
+        "DONE")
+        << n;
+    EXPECT_EQ(status("orders", n), "PAID") << n;
+    EXPECT_EQ(status("invoices", n), "PAID") << n;
+  }
+  EXPECT_EQ(PaymentStatus(batched.keys[2]), "ABORTED");
+  EXPECT_EQ(status("orders", 3), "FAILED");
+  EXPECT_EQ(Dump("SELECT status, next_billing_date IS NOT NULL FROM subscriptions WHERE "
+                 "origin_order_id = 'order-ma-4'"),
+            "ACTIVE|1|\n");
+  EXPECT_EQ(status("orders", 5), "CREATED");
+  EXPECT_EQ(status("invoices", 5), "ISSUED");
+  EXPECT_EQ(Text("SELECT failure_code FROM payments WHERE order_id = 'order-ma-5'"),
+            "PAYMENT_AMOUNT_MISMATCH");
+  EXPECT_EQ(PaymentStatus(batched.keys[5]), "PARTIAL_CANCELED");
+  EXPECT_EQ(status("orders", 6), "PARTIAL_CANCELED");
+  EXPECT_EQ(Dump("SELECT status, refunded_amount FROM invoices WHERE order_id = 'order-ma-6'"),
+            "PARTIALLY_REFUNDED|6000|\n");
+  EXPECT_EQ(Dump("SELECT type, amount FROM finance_transactions WHERE order_id = 'order-ma-6' "
+                 "ORDER BY type"),
+            "INCOME|16000|\nOUTCOME|6000|\n");
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM finance_transactions WHERE type = 'INCOME' AND "
+                  "order_id LIKE 'order-ma-%'"),
+            6);
+  // The unchanged verify wrote nothing.
+  EXPECT_EQ(Dump("SELECT status, last_verified_at, updated_at FROM payments WHERE payment_key = ?",
+                 {batched.keys[7]}),
+            held_row);
+  ExpectLedgerBalanced();
+}
+
+TEST_F(ConfirmStageBatchTest,
+       ABatchRepeatingAppliedApprovalsPostsNothingAndLeavesOrdersAsTheyWere) {
+  const std::int64_t kAmounts[] = {7000, 8000, 9000};
+  const Twin first = NewApprovals("order-rp-", kAmounts);
+  auto applied = ApplyBatch(first.batch);
+  ASSERT_TRUE(applied.ok()) << applied.error().ToString();
+  ASSERT_EQ(Count("SELECT COUNT(*) FROM payments WHERE status = 'DONE'"), 3);
+  const auto rows = [&] {
+    return Dump("SELECT * FROM ledger_entries ORDER BY id") +
+           Dump("SELECT * FROM orders ORDER BY order_id") +
+           Dump("SELECT * FROM invoices ORDER BY id") +
+           Dump(
+               "SELECT order_id, status, total_amount, balance_amount, approved_at, "
+               "business_date FROM payments ORDER BY id");
+  };
+  const std::string before = rows();
+
+  // A redelivery, another message for the same confirm, and a look-up without a claim.
+  auto repeat = PreparedBatch({ConfirmMessage(first.keys[0], "order-rp-1", 7000, 1),
+                               ConfirmMessage(first.keys[1], "order-rp-2", 8000),
+                               VerifyMessage(first.keys[2], "order-rp-3")});
+  for (std::size_t i = 0; i < repeat.size(); ++i) {
+    ExpectApproved(repeat[i].prepared, "order-rp-" + std::to_string(i + 1), kAmounts[i]);
+  }
+  auto out = ApplyBatch(repeat);
+  ASSERT_TRUE(out.ok()) << out.error().ToString();
+  ASSERT_EQ(out->size(), repeat.size());
+  for (const auto& emitted : *out) EXPECT_TRUE(emitted.empty());
+  EXPECT_EQ(rows(), before);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM ledger_entries"), 6);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM finance_transactions WHERE type = 'INCOME'"), 3);
+  EXPECT_EQ(client().Ledger()["confirms"].size(), 3u);
+  ExpectLedgerBalanced();
+}
+
+TEST_F(ConfirmStageBatchTest, AnOwnPathFailureFailsTheBatchAndItsRollbackKeepsNoneOfItsMates) {
+  clock_.SetWallTime(kStart);
+  Order("order-fb-1", 8000);
+  Order("order-fb-3", 9000);
+  const std::string first = client().Session("order-fb-1", 8000);
+  const std::string orphan = client().Paid("order-fb-2", 5000);  // no such order here
+  const std::string last = client().Session("order-fb-3", 9000);
+  const auto batch =
+      PreparedBatch({ConfirmMessage(first, "order-fb-1", 8000), VerifyMessage(orphan, "order-fb-2"),
+                     ConfirmMessage(last, "order-fb-3", 9000)});
+  ExpectApproved(batch[0].prepared, "order-fb-1", 8000);
+  ExpectApproved(batch[1].prepared, "order-fb-2", 5000);
+  ExpectApproved(batch[2].prepared, "order-fb-3", 9000);
+
+  auto out = ApplyBatch(batch);
+  ASSERT_FALSE(out.ok());
+  EXPECT_EQ(out.error().kind, domain::ErrorKind::kPermanent);
+  EXPECT_EQ(out.error().code, kOrderNotFound);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM payments"), 0);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM ledger_entries"), 0);
+  EXPECT_EQ(Dump("SELECT order_id, status, paid_at FROM orders ORDER BY order_id"),
+            "order-fb-1|CREATED|NULL|\norder-fb-3|CREATED|NULL|\n");
+  EXPECT_EQ(Dump("SELECT order_id, status, paid_at FROM invoices ORDER BY order_id"),
+            "order-fb-1|ISSUED|NULL|\norder-fb-3|ISSUED|NULL|\n");
+
+  // What the runtime does next: each message alone through Handle; only the orphan fails.
+  ASSERT_TRUE(Apply(batch[0], batch[0].prepared).ok());
+  auto alone = Apply(batch[1], batch[1].prepared);
+  ASSERT_FALSE(alone.ok());
+  EXPECT_EQ(alone.error().code, kOrderNotFound);
+  ASSERT_TRUE(Apply(batch[2], batch[2].prepared).ok());
+  EXPECT_EQ(PaymentStatus(first), "DONE");
+  EXPECT_EQ(PaymentStatus(last), "DONE");
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM payments WHERE payment_key = ?", {orphan}), 0);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM finance_transactions WHERE type = 'INCOME'"), 2);
+  ExpectLedgerBalanced();
 }
 
 }  // namespace
