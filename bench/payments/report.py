@@ -572,7 +572,8 @@ def main():
     samples = Samples(out_dir / "samples", int(env.get("clk_tck", "100")))
     phases = [Phase(d, samples) for d in sorted((out_dir / "phases").glob("*")) if d.is_dir()]
     print(f"## bench/payments run of {env.get('started', '?')} ({env.get('mode', '?')})\n")
-    for key in ("machine", "storage", "servers", "queues", "tools", "source", "webhook_body_bytes",
+    for key in ("machine", "storage", "servers", "queues", "tools", "source", "worker_settings",
+                "gateway_flags", "webhook_body_bytes",
                 "load_before", "load_after", "finished"):
         if key in env:
             print(f"- {key.replace('_', ' ')}: {env[key]}")

@@ -25,10 +25,12 @@
 # ports below; HTTP: gateway, sim and worker on HTTP_PORT_BASE, +1, +2.
 # Phases: GATEWAY_CONNECTIONS (wrk connection counts, "16 64 256"), GATEWAY_RATES (open-loop
 # webhooks/s, "1000 2500 5000 7500 10000"), OPEN_CONNECTIONS (the open-loop client's, 1000),
-# E2E_CONCURRENCY (worker concurrencies, "4 8 16"), E2E_CHECKOUTS (closed-loop orders per
+# E2E_CONCURRENCY (worker concurrencies, "1 2 4"), E2E_CHECKOUTS (closed-loop orders per
 # phase, 8000), E2E_RATES (offered orders/s; default: 30, 60 and 90 % of the best closed-loop
-# rate), E2E_DRIVERS (storefront threads, 32). Measured processes: GATEWAY_ARGS (extra `paypipe
-# gateway` flags), WORKER_ENV (extra PAYPIPE_*=value for the worker, space-separated).
+# rate), E2E_DRIVERS (storefront threads, 128). Measured processes: GATEWAY_ARGS (extra `paypipe
+# gateway` flags), WORKER_ENV (PAYPIPE_*=value settings of the worker, space-separated; default
+# "PAYPIPE_BATCH_SIZE=128 PAYPIPE_AMQP_PREFETCH=256": on two cores a consume thread's batch, not
+# its CPU, bounds the confirm stage).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
@@ -61,7 +63,7 @@ if [ $quick = 1 ]; then
   gateway_connections=${GATEWAY_CONNECTIONS:-64}
   gateway_rates=${GATEWAY_RATES:-"2500 5000"}
   wrk_seconds=5 open_seconds=8 open_warmup=2
-  e2e_concurrency=${E2E_CONCURRENCY:-8}
+  e2e_concurrency=${E2E_CONCURRENCY:-1}
   e2e_checkouts=${E2E_CHECKOUTS:-3000}
   e2e_open_seconds=10
   hold_seconds=35 memory_wrk_seconds=5
@@ -69,12 +71,13 @@ else
   gateway_connections=${GATEWAY_CONNECTIONS:-"16 64 256"}
   gateway_rates=${GATEWAY_RATES:-"1000 2500 5000 7500 10000"}
   wrk_seconds=10 open_seconds=15 open_warmup=3
-  e2e_concurrency=${E2E_CONCURRENCY:-"4 8 16"}
+  e2e_concurrency=${E2E_CONCURRENCY:-"1 2 4"}
   e2e_checkouts=${E2E_CHECKOUTS:-8000}
   e2e_open_seconds=20
   hold_seconds=45 memory_wrk_seconds=10
 fi
-e2e_drivers=${E2E_DRIVERS:-32}
+e2e_drivers=${E2E_DRIVERS:-128}
+worker_env=${WORKER_ENV-"PAYPIPE_BATCH_SIZE=128 PAYPIPE_AMQP_PREFETCH=256"}
 # Webhook senders of a PG work in parallel: enough connections that the client never queues
 # below the gateway's capacity (a request that waits for one is still timed from its due time).
 open_connections=${OPEN_CONNECTIONS:-1000}
@@ -144,6 +147,8 @@ rabbit_version=$(api "$mgmt/overview" | python3 -c \
   echo "tools=$(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2); $(c++ --version | head -1)"
   echo "source=$(cat "$build/bench/payments.source" 2>/dev/null || echo 'unknown (built outside run.sh)')"
   echo "mode=$([ $quick = 1 ] && echo quick || echo full)$([ $perf = 1 ] && echo ' with perf')"
+  echo "worker_settings=${worker_env:-defaults}"
+  echo "gateway_flags=--db-threads 8 ${GATEWAY_ARGS:-}"
   echo "started=$(date -u +%FT%TZ)"
   echo "load_before=$(cut -d' ' -f1-3 /proc/loadavg)"
 } >"$out/run.env"
@@ -279,8 +284,8 @@ stop_gateway() { stop_process gateway "$gateway_pid"; }
 
 worker_pid=
 start_worker() {  # concurrency
-  # shellcheck disable=SC2086 # WORKER_ENV is a list of assignments
-  env ${WORKER_ENV:-} PAYPIPE_HTTP_ADDR=127.0.0.1:$worker_port PAYPIPE_CONCURRENCY=$1 \
+  # shellcheck disable=SC2086 # worker_env is a list of assignments
+  env $worker_env PAYPIPE_HTTP_ADDR=127.0.0.1:$worker_port PAYPIPE_CONCURRENCY=$1 \
     PAYPIPE_MYSQL_URL="$(database_url pb_worker)" \
     PAYPIPE_TOSS_API_BASE="http://127.0.0.1:$sim_port/toss" \
     "$paypipe" worker webhook-intake,confirm >>"$out/worker.out" 2>>"$out/worker.log" &
