@@ -162,7 +162,7 @@ void PublishPipeline::Run(std::size_t index) {
     // is queued was accepted before the outage was known.
     const auto wait = links_.state(index) == LinkState::kUp ? options_.idle_interval
                                                             : std::chrono::milliseconds(0);
-    batch = queue_.PopUpTo(options_.max_batch, wait);
+    batch = queue_.PopUpTo(options_.max_batch, wait, options_.gather);
     if (batch.empty()) {
       if (queue_.drained()) break;
       Maintain(index, *publisher);

@@ -34,6 +34,11 @@ void GatewayCommand::AddArguments(CLI::App& app) {
   app.add_option("--db-threads", db_threads_, "Database connections for the payment API")
       ->check(CLI::Range(1, 256))
       ->capture_default_str();
+  app.add_option("--publish-wait-us", publish_wait_us_,
+                 "Microseconds a publisher thread holding fewer than a full batch waits for more "
+                 "messages before publishing them (0: publish what has arrived at once)")
+      ->check(CLI::Range(0, 100'000))
+      ->capture_default_str();
   app.add_option("--queue-capacity", queue_capacity_,
                  "Messages waiting for a publisher thread before requests are answered 503")
       ->check(CLI::Range(1, 1'000'000))
@@ -74,6 +79,7 @@ int GatewayCommand::Run(const cli::CommandContext& context) {
   const auto confirm_timeout = cfg.Get(config::kGatewayConfirmTimeout);
   options.publishing.threads = static_cast<std::size_t>(publisher_threads_);
   options.publishing.capacity = static_cast<std::size_t>(queue_capacity_);
+  options.publishing.gather = std::chrono::microseconds(publish_wait_us_);
   options.publishing.confirm_timeout = confirm_timeout;
   options.database.threads = static_cast<std::size_t>(db_threads_);
   options.database.queue_timeout = confirm_timeout;

@@ -54,11 +54,16 @@ class BoundedQueue {
     return Admission::kQueued;
   }
 
-  // Waits up to `wait` for an item, then takes up to `max` items in order. Empty when the wait
-  // ran out, or when the queue is closed and drained (see drained()).
-  [[nodiscard]] std::vector<T> PopUpTo(std::size_t max, std::chrono::milliseconds wait) {
+  // Waits up to `wait` for an item and then, while fewer than `max` are queued, up to `gather`
+  // for more; takes up to `max` items in order. Empty when the wait ran out, or when the queue
+  // is closed and drained (see drained()).
+  [[nodiscard]] std::vector<T> PopUpTo(std::size_t max, std::chrono::milliseconds wait,
+                                       std::chrono::microseconds gather = {}) {
     std::unique_lock lock(mutex_);
     ready_.wait_for(lock, wait, [this] { return closed_ || !items_.empty(); });
+    if (gather > std::chrono::microseconds(0) && !items_.empty()) {
+      ready_.wait_for(lock, gather, [this, max] { return closed_ || items_.size() >= max; });
+    }
     std::vector<T> taken;
     while (!items_.empty() && taken.size() < max) {
       taken.push_back(std::move(items_.front()));

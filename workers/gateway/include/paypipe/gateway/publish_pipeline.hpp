@@ -57,6 +57,9 @@ struct PublishPipelineOptions {
   std::size_t capacity = 10'000;
   // Messages per PublishBatch call.
   std::size_t max_batch = 256;
+  // Once a thread holds a message, how long it waits for more (up to max_batch) before
+  // publishing: a batch then shares its confirm round trip with the messages of that moment too.
+  std::chrono::microseconds gather{0};
   // Deadline of each message, from Submit to the broker's confirm.
   std::chrono::milliseconds confirm_timeout{5'000};
   // An idle thread maintains its connection this often, for at most maintain_timeout. A thread
