@@ -1,5 +1,6 @@
 #pragma once
 
+#include <span>
 #include <string_view>
 #include <vector>
 
@@ -22,6 +23,10 @@ class WebhookIntakeStage final : public runtime::Stage {
   [[nodiscard]] std::vector<runtime::MessageTypeSpec> AcceptedTypes() const override;
   [[nodiscard]] domain::Result<std::vector<runtime::OutgoingMessage>> Handle(
       const runtime::Envelope& message, runtime::UnitOfWork& work) const override;
+  // Stores a batch's webhooks with one INSERT (a deposit callback, checked against its payment,
+  // on its own); duplicates, of stored events or within the batch, emit nothing.
+  [[nodiscard]] domain::Result<std::vector<std::vector<runtime::OutgoingMessage>>> HandleBatch(
+      std::span<const runtime::Envelope* const> messages, runtime::UnitOfWork& work) const override;
 };
 
 }  // namespace paypipe::webhook_intake
