@@ -36,7 +36,15 @@ void ConsumeLoop::FlushCarried() {
 
 std::size_t ConsumeLoop::RunOnce(const std::atomic<bool>& stop) {
   batch_.clear();
-  auto first = source_.Next(options_.poll);
+  // The deliveries of a batch whose marks are carried hold their prefetch until the next batch
+  // commits: while they do, the next delivery is awaited only for batch_wait, and if none comes
+  // the marks are flushed, which frees the prefetch, before waiting a whole poll.
+  const bool carrying = processor_.HasCarried();
+  auto first = source_.Next(carrying ? options_.batch_wait : options_.poll);
+  if (carrying && first.ok() && !first->has_value()) {
+    FlushCarried();
+    first = source_.Next(options_.poll);
+  }
   if (!first.ok()) {
     // The consumer reconnects inside its next call; wait a little so a dead broker is not spun on.
     Pause(options_.retry_delay, stop);

@@ -7,6 +7,7 @@ namespace paypipe::runtime {
 using domain::Error;
 using domain::Result;
 using infra::db::Params;
+using infra::db::Placeholders;
 using infra::db::Rows;
 
 namespace {
@@ -14,15 +15,6 @@ namespace {
 constexpr std::string_view kOutboxColumns =
     "id, source_message_id AS caused_by, exchange, routing_key, message_id, correlation_id, type, "
     "FLOOR(UNIX_TIMESTAMP(created_at)) AS ts, headers, body";
-
-std::string Placeholders(std::size_t count, std::string_view one) {
-  std::string out;
-  for (std::size_t i = 0; i < count; ++i) {
-    if (i > 0) out += ',';
-    out += one;
-  }
-  return out;
-}
 
 std::vector<OutboxRecord> RecordsFrom(const Rows& rows) {
   std::vector<OutboxRecord> out;

@@ -62,6 +62,9 @@ class BatchProcessor {
   // if marking fails the relay republishes the rows later (the store is then reported broken).
   [[nodiscard]] domain::Status Flush(Ports ports);
 
+  // Marks or acks are carried, waiting for the next batch or a Flush.
+  [[nodiscard]] bool HasCarried() const { return !carried_.empty(); }
+
   // True once after a database failure that happened when nothing was left at risk (marking
   // rows published): the deliveries were settled, but the caller should replace the store.
   [[nodiscard]] bool TakeStoreBroken() { return std::exchange(store_broken_, false); }

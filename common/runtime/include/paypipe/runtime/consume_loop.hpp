@@ -20,9 +20,11 @@ struct LoopOptions {
   std::chrono::milliseconds max_retry_delay{5'000};
 };
 
-// One consume thread: receives batches (the first delivery waits up to `poll`, the rest are
-// taken only if already buffered, so a quiet queue never waits for a full batch) and runs them
-// through the BatchProcessor until each is settled.
+// One consume thread: receives batches (the first delivery waits up to `poll`, the rest up to
+// `batch_wait` after it, so a quiet queue never waits for a full batch) and runs them through
+// the BatchProcessor until each is settled. While the last batch's marks are carried, the first
+// delivery is awaited only for `batch_wait` before they are flushed (their deliveries hold
+// prefetch that the next delivery may need).
 //
 // After a connection failure the same batch is rerun once the connection is back (safe: the
 // inbox tells what committed). Deliveries of a consumer connection that died cannot be acked
