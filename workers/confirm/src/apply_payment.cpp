@@ -35,17 +35,20 @@ struct OrderRow {
   std::optional<std::int64_t> subscription_id;
 };
 
+OrderRow OrderFrom(const infra::db::Row& row) {
+  return OrderRow{row.String("order_id"), row.String("partner_id"), Money::Krw(row.Int64("amount")),
+                  row.String("status"), row.OptionalInt64("subscription_id")};
+}
+
+constexpr const char* kOrderColumns = "order_id, partner_id, amount, status, subscription_id";
+
 domain::Result<std::optional<OrderRow>> LockOrder(Transaction& db, const std::string& order_id) {
   auto rows = db.Query(
-      "SELECT order_id, partner_id, amount, status, subscription_id FROM orders "
-      "WHERE order_id = ? FOR UPDATE",
+      std::string("SELECT ") + kOrderColumns + " FROM orders WHERE order_id = ? FOR UPDATE",
       {order_id});
   if (!rows.ok()) return rows.error();
   if (rows->empty()) return std::optional<OrderRow>();
-  const auto& row = rows->front();
-  return std::optional<OrderRow>(OrderRow{row.String("order_id"), row.String("partner_id"),
-                                          Money::Krw(row.Int64("amount")), row.String("status"),
-                                          row.OptionalInt64("subscription_id")});
+  return std::optional<OrderRow>(OrderFrom(rows->front()));
 }
 
 domain::Status Check(const domain::Result<std::uint64_t>& done) {
@@ -62,16 +65,11 @@ domain::Status SetOrderStatus(Transaction& db, const std::string& order_id, cons
 // The lines of these postings, with one statement.
 domain::Status WritePostings(Transaction& db, std::span<const domain::Posting> postings) {
   infra::db::Params params;
-  std::string sql =
-      "INSERT INTO ledger_entries (transaction_id, line_no, kind, account_code, account_type, "
-      "side, amount, partner_id, order_id, payment_id, payment_cancel_id, business_date) VALUES ";
   std::size_t rows = 0;
   for (const domain::Posting& posting : postings) {
     PAYPIPE_RETURN_IF_ERROR(domain::CheckBalanced(posting));
-    for (std::size_t i = 0; i < posting.lines.size(); ++i) {
+    for (std::size_t i = 0; i < posting.lines.size(); ++i, ++rows) {
       const auto& line = posting.lines[i];
-      sql += rows++ == 0 ? "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-                         : ", (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
       const infra::db::Params row = {posting.transaction_id,
                                      static_cast<std::int64_t>(i + 1),
                                      domain::ToString(posting.kind),
@@ -88,7 +86,11 @@ domain::Status WritePostings(Transaction& db, std::span<const domain::Posting> p
     }
   }
   if (rows == 0) return domain::Ok();
-  return Check(db.Execute(sql, params));
+  return Check(db.Execute(
+      "INSERT INTO ledger_entries (transaction_id, line_no, kind, account_code, account_type, "
+      "side, amount, partner_id, order_id, payment_id, payment_cancel_id, business_date) VALUES " +
+          infra::db::Placeholders(rows, "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+      params));
 }
 
 domain::Status WritePosting(Transaction& db, const domain::Posting& posting) {
@@ -101,6 +103,14 @@ struct LockedInvoice {
   domain::Invoice state;
 };
 
+domain::Result<LockedInvoice> InvoiceFrom(const infra::db::Row& row) {
+  auto status = domain::ParseInvoiceStatus(row.String("status"));
+  if (!status.ok()) return status.error();
+  return LockedInvoice{
+      row.Int64("id"),
+      {*status, Money::Krw(row.Int64("amount")), Money::Krw(row.Int64("refunded_amount"))}};
+}
+
 domain::Result<std::optional<LockedInvoice>> LockInvoice(Transaction& db,
                                                          const std::string& order_id) {
   auto rows = db.Query(
@@ -108,12 +118,9 @@ domain::Result<std::optional<LockedInvoice>> LockInvoice(Transaction& db,
       {order_id});
   if (!rows.ok()) return rows.error();
   if (rows->empty()) return std::optional<LockedInvoice>();
-  const auto& row = rows->front();
-  auto status = domain::ParseInvoiceStatus(row.String("status"));
-  if (!status.ok()) return status.error();
-  return std::optional<LockedInvoice>(LockedInvoice{
-      row.Int64("id"),
-      {*status, Money::Krw(row.Int64("amount")), Money::Krw(row.Int64("refunded_amount"))}});
+  auto invoice = InvoiceFrom(rows->front());
+  if (!invoice.ok()) return invoice.error();
+  return std::optional<LockedInvoice>(std::move(invoice).value());
 }
 
 // Invoice and subscription of a newly approved payment.
@@ -278,6 +285,16 @@ struct StoredRow {
   domain::StoredPayment payment;
 };
 
+domain::Result<StoredRow> StoredFrom(const infra::db::Row& row) {
+  auto status = domain::ParsePaymentStatus(row.String("status"));
+  if (!status.ok()) return status.error();
+  const auto approved = row.OptionalString("approved_at");
+  return StoredRow{
+      row.Int64("id"),
+      {*status, Money::Krw(row.Int64("total_amount")), Money::Krw(row.Int64("balance_amount")),
+       approved ? ParseSqlDateTime(*approved) : std::nullopt}};
+}
+
 domain::Result<std::optional<StoredRow>> LockPayment(Transaction& db, const Target& target) {
   auto rows = db.Query(
       "SELECT id, status, total_amount, balance_amount, approved_at FROM payments "
@@ -285,14 +302,9 @@ domain::Result<std::optional<StoredRow>> LockPayment(Transaction& db, const Targ
       {target.payment_key, messages::ToString(target.provider)});
   if (!rows.ok()) return rows.error();
   if (rows->empty()) return std::optional<StoredRow>();
-  const auto& row = rows->front();
-  auto status = domain::ParsePaymentStatus(row.String("status"));
-  if (!status.ok()) return status.error();
-  const auto approved = row.OptionalString("approved_at");
-  return std::optional<StoredRow>(StoredRow{
-      row.Int64("id"),
-      {*status, Money::Krw(row.Int64("total_amount")), Money::Krw(row.Int64("balance_amount")),
-       approved ? ParseSqlDateTime(*approved) : std::nullopt}});
+  auto stored = StoredFrom(rows->front());
+  if (!stored.ok()) return stored.error();
+  return std::optional<StoredRow>(std::move(stored).value());
 }
 
 constexpr const char* kPaymentUpsert =
@@ -459,12 +471,6 @@ domain::Result<Messages> ApplyPrepared(const runtime::Envelope& message, const T
 
 namespace {
 
-std::string InList(std::size_t n) {
-  std::string out = "(";
-  for (std::size_t i = 0; i < n; ++i) out += i == 0 ? "?" : ", ?";
-  return out + ")";
-}
-
 std::string PaymentId(messages::Provider provider, const std::string& payment_key) {
   return std::string(messages::ToString(provider)) + '\n' + payment_key;
 }
@@ -481,45 +487,34 @@ domain::Result<LockedRows> LockRows(Transaction& db, const infra::db::Params& or
                                     const infra::db::Params& payment_keys) {
   LockedRows locked;
   auto orders = db.Query(
-      "SELECT order_id, partner_id, amount, status, subscription_id FROM orders WHERE order_id "
-      "IN " +
-          InList(order_ids.size()) + " ORDER BY order_id FOR UPDATE",
+      std::string("SELECT ") + kOrderColumns + " FROM orders WHERE order_id IN (" +
+          infra::db::Placeholders(order_ids.size(), "?") + ") ORDER BY order_id FOR UPDATE",
       order_ids);
   if (!orders.ok()) return orders.error();
-  for (const auto& row : *orders) {
-    locked.orders.emplace(
-        row.String("order_id"),
-        OrderRow{row.String("order_id"), row.String("partner_id"), Money::Krw(row.Int64("amount")),
-                 row.String("status"), row.OptionalInt64("subscription_id")});
-  }
+  for (const auto& row : *orders) locked.orders.emplace(row.String("order_id"), OrderFrom(row));
   auto payments = db.Query(
       "SELECT id, provider, payment_key, status, total_amount, balance_amount, approved_at FROM "
-      "payments WHERE payment_key IN " +
-          InList(payment_keys.size()) + " ORDER BY payment_key, provider FOR UPDATE",
+      "payments WHERE payment_key IN (" +
+          infra::db::Placeholders(payment_keys.size(), "?") +
+          ") ORDER BY payment_key, provider FOR UPDATE",
       payment_keys);
   if (!payments.ok()) return payments.error();
   for (const auto& row : *payments) {
-    auto status = domain::ParsePaymentStatus(row.String("status"));
-    if (!status.ok()) continue;  // left to the message's own path, which reports it
-    const auto approved = row.OptionalString("approved_at");
-    locked.payments.emplace(row.String("provider") + '\n' + row.String("payment_key"),
-                            StoredRow{row.Int64("id"),
-                                      {*status, Money::Krw(row.Int64("total_amount")),
-                                       Money::Krw(row.Int64("balance_amount")),
-                                       approved ? ParseSqlDateTime(*approved) : std::nullopt}});
+    // A row that does not read back is left to its message's own path, which reports it.
+    if (auto stored = StoredFrom(row); stored.ok()) {
+      locked.payments.emplace(row.String("provider") + '\n' + row.String("payment_key"),
+                              std::move(stored).value());
+    }
   }
   auto invoices = db.Query(
-      "SELECT id, order_id, status, amount, refunded_amount FROM invoices WHERE order_id IN " +
-          InList(order_ids.size()) + " ORDER BY id FOR UPDATE",
+      "SELECT id, order_id, status, amount, refunded_amount FROM invoices WHERE order_id IN (" +
+          infra::db::Placeholders(order_ids.size(), "?") + ") ORDER BY id FOR UPDATE",
       order_ids);
   if (!invoices.ok()) return invoices.error();
   for (const auto& row : *invoices) {
-    auto status = domain::ParseInvoiceStatus(row.String("status"));
-    if (!status.ok()) continue;
-    locked.invoices.emplace(row.String("order_id"),
-                            LockedInvoice{row.Int64("id"),
-                                          {*status, Money::Krw(row.Int64("amount")),
-                                           Money::Krw(row.Int64("refunded_amount"))}});
+    if (auto invoice = InvoiceFrom(row); invoice.ok()) {
+      locked.invoices.emplace(row.String("order_id"), std::move(invoice).value());
+    }
   }
   return locked;
 }
@@ -579,15 +574,14 @@ domain::Status WriteCommon(Transaction& db, std::span<Common> batch,
                            std::span<const Target> targets) {
   if (batch.empty()) return domain::Ok();
   infra::db::Params rows;
-  std::string sql = kPaymentUpsert;
-  for (std::size_t k = 0; k < batch.size(); ++k) {
-    const Common& c = batch[k];
-    sql += k == 0 ? "" : ", ";
-    sql += kPaymentRow;
+  for (const Common& c : batch) {
     AppendPaymentRow(rows, targets[c.index], *c.order, c.pg_payment, c.change,
                      c.pg_payment.failure_code, c.pg_payment.failure_message);
   }
-  PAYPIPE_RETURN_IF_ERROR(Check(db.Execute(sql + kPaymentOnDuplicate, rows)));
+  PAYPIPE_RETURN_IF_ERROR(
+      Check(db.Execute(std::string(kPaymentUpsert) +
+                           infra::db::Placeholders(batch.size(), kPaymentRow) + kPaymentOnDuplicate,
+                       rows)));
 
   // The ids of the rows just inserted.
   infra::db::Params new_keys;
@@ -595,8 +589,8 @@ domain::Status WriteCommon(Transaction& db, std::span<Common> batch,
     if (!c.payment_id) new_keys.emplace_back(targets[c.index].payment_key);
   }
   if (!new_keys.empty()) {
-    auto ids = db.Query("SELECT id, provider, payment_key FROM payments WHERE payment_key IN " +
-                            InList(new_keys.size()),
+    auto ids = db.Query("SELECT id, provider, payment_key FROM payments WHERE payment_key IN (" +
+                            infra::db::Placeholders(new_keys.size(), "?") + ")",
                         new_keys);
     if (!ids.ok()) return ids.error();
     std::unordered_map<std::string, std::int64_t> by_key;
@@ -643,23 +637,19 @@ domain::Status WriteCommon(Transaction& db, std::span<Common> batch,
   }
   PAYPIPE_RETURN_IF_ERROR(WritePostings(db, postings));
   if (!order_ids.empty()) {
-    std::string cases;
-    for (std::size_t k = 0; k < order_ids.size(); ++k) cases += " WHEN ? THEN ?";
     infra::db::Params params = paid_orders;
     params.insert(params.end(), order_ids.begin(), order_ids.end());
-    PAYPIPE_RETURN_IF_ERROR(Check(
-        db.Execute("UPDATE orders SET status = 'PAID', paid_at = CASE order_id" + cases +
-                       " END WHERE status = 'CREATED' AND order_id IN " + InList(order_ids.size()),
-                   params)));
+    PAYPIPE_RETURN_IF_ERROR(
+        Check(db.Execute("UPDATE orders SET status = 'PAID', paid_at = CASE order_id " +
+                             infra::db::Placeholders(order_ids.size(), "WHEN ? THEN ?", " ") +
+                             " END WHERE status = 'CREATED' AND order_id IN (" +
+                             infra::db::Placeholders(order_ids.size(), "?") + ")",
+                         params)));
   }
   if (!invoice_ids.empty()) {
-    // Each invoice's pair of parameters per CASE, the status ones first.
+    // The status CASE's pairs of parameters, then paid_at's, then the ids.
     infra::db::Params params;
-    std::string status_cases;
-    std::string paid_cases;
     for (std::size_t k = 0; k < invoice_ids.size(); ++k) {
-      status_cases += " WHEN ? THEN ?";
-      paid_cases += " WHEN ? THEN ?";
       params.push_back(paid_invoices[4 * k]);
       params.push_back(paid_invoices[4 * k + 1]);
     }
@@ -668,10 +658,11 @@ domain::Status WriteCommon(Transaction& db, std::span<Common> batch,
       params.push_back(paid_invoices[4 * k + 3]);
     }
     params.insert(params.end(), invoice_ids.begin(), invoice_ids.end());
-    PAYPIPE_RETURN_IF_ERROR(Check(db.Execute("UPDATE invoices SET status = CASE id" + status_cases +
-                                                 " END, paid_at = CASE id" + paid_cases +
-                                                 " END WHERE id IN " + InList(invoice_ids.size()),
-                                             params)));
+    const std::string cases = infra::db::Placeholders(invoice_ids.size(), "WHEN ? THEN ?", " ");
+    PAYPIPE_RETURN_IF_ERROR(Check(db.Execute(
+        "UPDATE invoices SET status = CASE id " + cases + " END, paid_at = CASE id " + cases +
+            " END WHERE id IN (" + infra::db::Placeholders(invoice_ids.size(), "?") + ")",
+        params)));
   }
   return domain::Ok();
 }

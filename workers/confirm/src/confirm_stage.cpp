@@ -58,7 +58,7 @@ domain::Result<Target> TargetOf(const runtime::Envelope& message) {
 
 namespace {
 
-constexpr const char* kAttemptColumns =
+constexpr std::string_view kAttemptColumns =
     "INSERT INTO payment_attempts (provider, kind, order_id, payment_key, idempotency_key, "
     "message_id, attempt, http_method, endpoint, request, http_status, response, outcome, "
     "error_code, error_message, latency_ms, started_at) VALUES ";
@@ -133,12 +133,10 @@ domain::Status InsertAttempts(infra::db::Connection& db, std::span<Preparation* 
     }
   }
   if (rows == 0) return domain::Ok();
-  std::string sql = kAttemptColumns;
-  for (std::size_t i = 0; i < rows; ++i) {
-    sql += i == 0 ? "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-                  : ", (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
-  }
-  auto inserted = db.Execute(sql, params);
+  auto inserted = db.Execute(
+      std::string(kAttemptColumns) +
+          infra::db::Placeholders(rows, "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+      params);
   if (!inserted.ok()) return inserted.error();
   return domain::Ok();
 }
@@ -173,12 +171,6 @@ domain::Status MarkUnknown(infra::db::Connection& db, const Target& target) {
       {messages::ToString(target.provider), target.payment_key, target.order_id});
   if (!marked.ok()) return marked.error();
   return domain::Ok();
-}
-
-std::string InList(std::size_t n) {
-  std::string out = "(";
-  for (std::size_t i = 0; i < n; ++i) out += i == 0 ? "?" : ", ?";
-  return out + ")";
 }
 
 // The PG dialogue of one message; no database access (it runs on any thread). Only a Toss
@@ -276,8 +268,8 @@ domain::Status ReadHeld(infra::db::Connection& db, std::span<Preparation> batch,
   if (keys.empty()) return domain::Ok();
   auto rows = db.Query(
       "SELECT provider, payment_key, status, order_id, last_verified_at FROM payments WHERE "
-      "payment_key IN " +
-          InList(keys.size()),
+      "payment_key IN (" +
+          infra::db::Placeholders(keys.size(), "?") + ")",
       keys);
   if (!rows.ok()) return rows.error();
   for (Preparation& p : batch) {
@@ -318,9 +310,9 @@ domain::Status CheckConfirms(infra::db::Connection& db, std::span<Preparation> b
     if (!p.result && p.target.confirm) order_ids.emplace_back(p.target.order_id);
   }
   if (order_ids.empty()) return domain::Ok();
-  auto rows =
-      db.Query("SELECT order_id, amount FROM orders WHERE order_id IN " + InList(order_ids.size()),
-               order_ids);
+  auto rows = db.Query("SELECT order_id, amount FROM orders WHERE order_id IN (" +
+                           infra::db::Placeholders(order_ids.size(), "?") + ")",
+                       order_ids);
   if (!rows.ok()) return rows.error();
   for (Preparation& p : batch) {
     if (p.result || !p.target.confirm) continue;

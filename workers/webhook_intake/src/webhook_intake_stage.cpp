@@ -108,14 +108,13 @@ domain::Result<std::vector<bool>> StoredByThem(infra::db::Transaction& db,
   std::vector<bool> stored(events.size(), false);
   for (const auto& [provider, indexes] : by_provider) {
     infra::db::Params params = {provider};
-    std::string keys;
     for (const std::size_t k : indexes) {
-      keys += keys.empty() ? "?" : ", ?";
       params.emplace_back(events[k].parsed.event_key.substr(0, 512));
     }
-    auto rows = db.Query(
-        "SELECT message_id FROM webhook_events WHERE provider = ? AND event_key IN (" + keys + ")",
-        params);
+    auto rows =
+        db.Query("SELECT message_id FROM webhook_events WHERE provider = ? AND event_key IN (" +
+                     infra::db::Placeholders(indexes.size(), "?") + ")",
+                 params);
     if (!rows.ok()) return rows.error();
     for (const std::size_t k : indexes) {
       for (const auto& row : *rows) {
@@ -168,14 +167,10 @@ domain::Result<std::vector<Messages>> WebhookIntakeStage::HandleBatch(
   }
   if (events.empty()) return out;
   infra::db::Params params;
-  std::string sql = kInsertEvents;
-  for (std::size_t k = 0; k < events.size(); ++k) {
-    sql += k == 0 ? "" : ", ";
-    sql += kEventRow;
-    AppendEventRow(params, events[k]);
-  }
+  for (const Event& event : events) AppendEventRow(params, event);
   infra::db::Transaction& db = work.Db();
-  auto inserted = db.Execute(sql, params);
+  auto inserted = db.Execute(
+      std::string(kInsertEvents) + infra::db::Placeholders(events.size(), kEventRow), params);
   if (!inserted.ok()) return inserted.error();
   std::vector<bool> stored(events.size(), true);
   if (*inserted != events.size()) {

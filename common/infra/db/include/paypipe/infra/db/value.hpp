@@ -1,6 +1,7 @@
 #pragma once
 
 #include <concepts>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -87,5 +88,18 @@ class Value {
 
 // Parameters of one statement, bound in order to its `?` placeholders.
 using Params = std::vector<Value>;
+
+// `count` copies of `one`, separated by `separator`: the placeholders of an IN list ("?"), the
+// rows of a multi-row INSERT ("(?, ?, NOW(6))") or the arms of a CASE ("WHEN ? THEN ?", " ").
+[[nodiscard]] inline std::string Placeholders(std::size_t count, std::string_view one,
+                                              std::string_view separator = ", ") {
+  std::string out;
+  out.reserve(count * (one.size() + separator.size()));
+  for (std::size_t i = 0; i < count; ++i) {
+    if (i > 0) out += separator;
+    out += one;
+  }
+  return out;
+}
 
 }  // namespace paypipe::infra::db
