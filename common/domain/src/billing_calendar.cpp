@@ -70,7 +70,7 @@ Result<year_month_day> BillingDate(year_month_day anchor, BillingCycle cycle, st
                             "billing anchor " + Describe(anchor) + " is not a valid date");
   }
   if (n < 0 || n > kMaxCycles) return OutOfRange(anchor, n);
-  year_month_day date;
+  year_month_day date{};  // every cycle sets it; {} keeps -O2 from doubting that
   switch (cycle) {
     case BillingCycle::kWeekly:
       date = year_month_day{sys_days{anchor} + days{7 * n}};
