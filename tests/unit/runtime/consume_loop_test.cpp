@@ -121,6 +121,34 @@ TEST_F(ConsumeLoopTest, ADeliveryArrivingWithinTheBatchWaitJoinsTheBatch) {
   EXPECT_EQ(source_.acked, (std::vector<std::uint64_t>{1, 2}));
 }
 
+TEST_F(ConsumeLoopTest, CarriedMarksAreFlushedAfterTheBatchWaitNotAfterAWholePoll) {
+  // A full batch as large as the prefetch: its deliveries hold all of it until they are acked,
+  // so no next delivery can come to carry the marks.
+  source_.queue = {Make(1), Make(2)};
+  LoopOptions options = Options();
+  options.batch_wait = std::chrono::milliseconds(7);
+  options.poll = std::chrono::seconds(30);
+  ConsumeLoop loop(processor_, source_, publisher_, Factory(), options, stats_);
+  ASSERT_EQ(loop.RunOnce(stop_), 2u);
+  EXPECT_TRUE(source_.acked.empty());
+  source_.waits.clear();
+  source_.later.push_back({std::chrono::seconds(1), Make(3)});  // freed prefetch lets it come
+
+  // The next delivery is awaited for the batch wait, then the marks are written and the batch
+  // acked, and only then is a whole poll waited for.
+  EXPECT_EQ(loop.RunOnce(stop_), 1u);
+  ASSERT_GE(source_.waits.size(), 2u);
+  EXPECT_EQ(source_.waits[0], options.batch_wait);
+  EXPECT_EQ(source_.waits[1], options.poll);
+  EXPECT_EQ(store_.standalone_marks, 1);
+  EXPECT_EQ(source_.acked, (std::vector<std::uint64_t>{1, 2}));
+  // Nothing is carried now that the batch is flushed: a quiet queue is polled as usual.
+  loop.FlushCarried();
+  source_.waits.clear();
+  EXPECT_EQ(loop.RunOnce(stop_), 0u);
+  EXPECT_EQ(source_.waits, (std::vector<std::chrono::milliseconds>{options.poll}));
+}
+
 TEST_F(ConsumeLoopTest, ADeliveryArrivingAfterTheBatchWaitIsLeftForTheNextBatch) {
   source_.queue.push_back(Make(1));
   source_.later.push_back({std::chrono::milliseconds(50), Make(2)});
