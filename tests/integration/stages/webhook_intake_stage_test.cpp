@@ -11,11 +11,17 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
 
 #include "paypipe/infra/crypto/crypto.hpp"
+#include "paypipe/infra/db/connection.hpp"
 #include "paypipe/messages/webhook_received.hpp"
 #include "paypipe/runtime/amqp_ports.hpp"
+#include "paypipe/runtime/envelope.hpp"
 #include "paypipe/testing/runtime_fixture.hpp"
+#include "paypipe/webhook_intake/webhook_parser.hpp"
 
 namespace paypipe::webhook_intake::test {
 namespace {
@@ -462,6 +468,249 @@ TEST_F(WebhookIntakeStageTest, GarbledAndUnknownVersionsAreParkedAndTheWorkerGoe
         std::get_if<std::string>(&m.headers.at(std::string(runtime::kDeadLetterMessageHeader)));
     EXPECT_TRUE(reason != nullptr && !reason->empty());
   }
+}
+
+// HandleBatch called directly, as the runtime calls it for a batch of new messages: in one
+// transaction, committed when the batch succeeds, rolled back when it fails. Handle, run on the
+// same messages in a transaction that is rolled back, tells what each message must do.
+class WebhookIntakeBatchTest : public WebhookIntakeStageTest {
+ protected:
+  using Emitted = std::vector<runtime::OutgoingMessage>;
+
+  class Work final : public runtime::UnitOfWork {
+   public:
+    explicit Work(infra::db::Transaction& tx) : tx_(tx) {}
+    infra::db::Transaction& Db() override { return tx_; }
+
+   private:
+    infra::db::Transaction& tx_;
+  };
+
+  // The envelope the runtime makes of the message the gateway publishes for `webhook`.
+  runtime::Envelope Envelope(const WebhookReceived& webhook, const std::string& correlation) {
+    const runtime::OutboundMessage built = messages::BuildWebhookReceived(webhook, correlation);
+    auto envelope = runtime::ParseEnvelope(built.message, stage_.AcceptedTypes());
+    if (!envelope.ok()) throw std::runtime_error(envelope.error().ToString());
+    return std::move(envelope).value();
+  }
+
+  static std::vector<const runtime::Envelope*> Pointers(
+      const std::vector<runtime::Envelope>& messages) {
+    std::vector<const runtime::Envelope*> out;
+    for (const auto& message : messages) out.push_back(&message);
+    return out;
+  }
+
+  domain::Result<std::vector<Emitted>> RunBatch(const std::vector<runtime::Envelope>& messages) {
+    const auto batch = Pointers(messages);
+    auto tx = db_->Begin();
+    if (!tx.ok()) return tx.error();
+    Work work(*tx);
+    auto out = stage_.HandleBatch(batch, work);
+    if (!out.ok()) return out.error();
+    EXPECT_EQ(out->size(), messages.size());
+    auto committed = tx->Commit();
+    if (!committed.ok()) return committed.error();
+    return out;
+  }
+
+  domain::Result<Emitted> Run(const runtime::Envelope& message) {
+    auto tx = db_->Begin();
+    if (!tx.ok()) return tx.error();
+    Work work(*tx);
+    auto out = stage_.Handle(message, work);
+    if (!out.ok()) return out.error();
+    auto committed = tx->Commit();
+    if (!committed.ok()) return committed.error();
+    return out;
+  }
+
+  // What Handle does with each of `messages` in turn, in one transaction that is then rolled
+  // back: what each emits and the audit row it leaves (null: none).
+  struct OneByOne {
+    std::vector<Emitted> emitted;
+    std::vector<json> rows;
+  };
+  OneByOne HandleEachAndRollBack(const std::vector<runtime::Envelope>& messages) {
+    OneByOne out;
+    auto tx = db_->Begin();
+    if (!tx.ok()) throw std::runtime_error(tx.error().ToString());
+    Work work(*tx);
+    for (const auto& message : messages) {
+      auto emitted = stage_.Handle(message, work);
+      if (!emitted.ok()) throw std::runtime_error(emitted.error().ToString());
+      out.emitted.push_back(std::move(emitted).value());
+    }
+    for (const auto& message : messages) out.rows.push_back(Row(message.message_id.str()));
+    auto rolled_back = tx->Rollback();
+    if (!rolled_back.ok()) throw std::runtime_error(rolled_back.error().ToString());
+    return out;
+  }
+
+  // An emitted message as comparable text.
+  static std::vector<std::string> Describe(const Emitted& emitted) {
+    std::vector<std::string> out;
+    for (const auto& m : emitted) {
+      out.push_back(m.type + " " + m.exchange + "/" + m.routing_key + " [" + m.correlation_id +
+                    "] " + m.body.dump());
+    }
+    return out;
+  }
+
+  // The paymentKeys of the payment.verify messages of `emitted`.
+  static std::vector<std::string> VerifiedKeys(const Emitted& emitted) {
+    std::vector<std::string> out;
+    for (const auto& m : emitted) {
+      EXPECT_EQ(m.type, "payment.verify");
+      out.push_back(m.body.value("paymentKey", ""));
+    }
+    return out;
+  }
+
+  using Keys = std::vector<std::string>;
+
+  // The same Toss event notified twice (new createdAt and transmission id: a new message id),
+  // and two events of other payments.
+  const WebhookReceived done_ =
+      Toss(TossPaymentEvent("tgen_batch_0001", "order-bt-0001", "DONE", "txrd_bt1"), "tx-1");
+  const WebhookReceived renotified_ =
+      Toss(TossPaymentEvent("tgen_batch_0001", "order-bt-0001", "DONE", "txrd_bt1",
+                            "2026-03-01T10:01:04.5"),
+           "tx-2");
+  const WebhookReceived paid_ = PortOneV2("Transaction.Paid", "pay-batch-0001", "msg_batch_1");
+  const WebhookReceived other_ =
+      Toss(TossPaymentEvent("tgen_batch_0002", "order-bt-0002", "DONE", "txrd_bt2"), "tx-3");
+};
+
+TEST_F(WebhookIntakeBatchTest, ABatchOfDistinctWebhooksDoesWhatHandleDoesForEach) {
+  const std::vector<Case> cases = DocumentedShapes();
+  std::vector<runtime::Envelope> batch;
+  for (const Case& c : cases) batch.push_back(Envelope(c.webhook, c.correlation_id));
+  const OneByOne handled = HandleEachAndRollBack(batch);
+  ASSERT_EQ(EventRows(), 0) << "Handle's run was rolled back";
+
+  auto out = RunBatch(batch);
+  ASSERT_TRUE(out.ok()) << out.error().ToString();
+  ASSERT_EQ(out->size(), cases.size());
+  EXPECT_EQ(EventRows(), static_cast<std::int64_t>(cases.size()));
+  for (std::size_t i = 0; i < cases.size(); ++i) {
+    const Case& c = cases[i];
+    SCOPED_TRACE(c.name);
+    EXPECT_EQ(Describe((*out)[i]), Describe(handled.emitted[i])) << "as Handle emits";
+    const Keys expected =
+        c.expected.verify ? Keys{(*c.expected.verify)["paymentKey"].get<std::string>()} : Keys{};
+    EXPECT_EQ(VerifiedKeys((*out)[i]), expected);
+    const json row = Row(batch[i].message_id.str());
+    ASSERT_TRUE(row.is_object()) << "no webhook_events row under its own message id";
+    EXPECT_EQ(row, handled.rows[i]) << "as Handle stores it";
+    EXPECT_EQ(row["event_key"], c.expected.event_key);
+    EXPECT_EQ(row["verification"], c.expected.verification);
+  }
+}
+
+TEST_F(WebhookIntakeBatchTest, AnEventTwiceInABatchIsStoredOnceAndOnlyItsFirstMessageEmits) {
+  const std::vector<runtime::Envelope> batch = {
+      Envelope(done_, "order-bt-0001"), Envelope(paid_, "pay-batch-0001"),
+      Envelope(renotified_, "order-bt-0001"), Envelope(other_, "order-bt-0002")};
+  ASSERT_NE(batch[0].message_id.str(), batch[2].message_id.str());
+
+  auto out = RunBatch(batch);
+  ASSERT_TRUE(out.ok()) << out.error().ToString();
+  ASSERT_EQ(out->size(), 4u);
+  EXPECT_EQ(VerifiedKeys((*out)[0]), Keys{"tgen_batch_0001"});
+  EXPECT_EQ(VerifiedKeys((*out)[1]), Keys{"pay-batch-0001"});
+  EXPECT_EQ(VerifiedKeys((*out)[2]), Keys{}) << "the event's second message";
+  EXPECT_EQ(VerifiedKeys((*out)[3]), Keys{"tgen_batch_0002"});
+  EXPECT_EQ(EventRows(), 3);
+  EXPECT_TRUE(Row(batch[0].message_id.str()).is_object());
+  EXPECT_TRUE(Row(batch[2].message_id.str()).is_null()) << "stored under the first message";
+  EXPECT_TRUE(Row(batch[1].message_id.str()).is_object());
+  EXPECT_TRUE(Row(batch[3].message_id.str()).is_object());
+}
+
+TEST_F(WebhookIntakeBatchTest, AnEventStoredBeforeEmitsNothingWhileItsMatesEmit) {
+  const runtime::Envelope first = Envelope(done_, "order-bt-0001");
+  auto stored = Run(first);
+  ASSERT_TRUE(stored.ok()) << stored.error().ToString();
+  ASSERT_EQ(VerifiedKeys(*stored), Keys{"tgen_batch_0001"});
+
+  const std::vector<runtime::Envelope> batch = {Envelope(paid_, "pay-batch-0001"),
+                                                Envelope(renotified_, "order-bt-0001"),
+                                                Envelope(other_, "order-bt-0002")};
+  auto out = RunBatch(batch);
+  ASSERT_TRUE(out.ok()) << out.error().ToString();
+  ASSERT_EQ(out->size(), 3u);
+  EXPECT_EQ(VerifiedKeys((*out)[0]), Keys{"pay-batch-0001"});
+  EXPECT_EQ(VerifiedKeys((*out)[1]), Keys{}) << "stored before, by another message";
+  EXPECT_EQ(VerifiedKeys((*out)[2]), Keys{"tgen_batch_0002"});
+  EXPECT_EQ(EventRows(), 3);
+  EXPECT_TRUE(Row(first.message_id.str()).is_object());
+  EXPECT_TRUE(Row(batch[1].message_id.str()).is_null());
+  EXPECT_TRUE(Row(batch[0].message_id.str()).is_object());
+  EXPECT_TRUE(Row(batch[2].message_id.str()).is_object());
+}
+
+TEST_F(WebhookIntakeBatchTest, AForgedDepositCallbackFailsTheBatchAndStoresNothing) {
+  const std::vector<runtime::Envelope> batch = {
+      Envelope(paid_, "pay-batch-0001"),
+      Envelope(Toss(DepositCallback("order-va-0001", "ps_forged")), "order-va-0001"),
+      Envelope(other_, "order-bt-0002")};
+  auto out = RunBatch(batch);
+  ASSERT_FALSE(out.ok());
+  EXPECT_EQ(out.error().kind, domain::ErrorKind::kPermanent);
+  EXPECT_EQ(out.error().code, kWebhookSecretMismatch);
+  EXPECT_EQ(EventRows(), 0) << "the batch's transaction was rolled back";
+}
+
+TEST_F(WebhookIntakeBatchTest, ADepositCallbackInABatchIsCheckedAgainstItsPayment) {
+  const std::vector<runtime::Envelope> batch = {
+      Envelope(paid_, "pay-batch-0001"),
+      Envelope(Toss(DepositCallback("order-va-0001", "ps_right_secret")), "order-va-0001"),
+      Envelope(other_, "order-bt-0002")};
+  auto out = RunBatch(batch);
+  ASSERT_TRUE(out.ok()) << out.error().ToString();
+  ASSERT_EQ(out->size(), 3u);
+  EXPECT_EQ(VerifiedKeys((*out)[0]), Keys{"pay-batch-0001"});
+  EXPECT_EQ(VerifiedKeys((*out)[1]), Keys{"tvirt_0001"});
+  EXPECT_EQ(VerifiedKeys((*out)[2]), Keys{"tgen_batch_0002"});
+  EXPECT_EQ(EventRows(), 3);
+  const json deposit = Row(batch[1].message_id.str());
+  ASSERT_TRUE(deposit.is_object());
+  EXPECT_EQ(deposit["event_type"], "DEPOSIT_CALLBACK");
+  EXPECT_EQ(deposit["verification"], "SECRET");
+  EXPECT_EQ(deposit["payment_key"], "tvirt_0001");
+  EXPECT_EQ(deposit["order_id"], "order-va-0001");
+  EXPECT_TRUE(Row(batch[0].message_id.str()).is_object());
+  EXPECT_TRUE(Row(batch[2].message_id.str()).is_object());
+}
+
+TEST_F(WebhookIntakeBatchTest, AnUnknownEventTypeInABatchIsRecordedAndEmitsNothing) {
+  const json unknown = {{"eventType", "PAYOUT_SCHEDULE_CHANGED_2027"},
+                        {"createdAt", "2026-03-01T10:07:00"},
+                        {"data", {{"payoutKey", "po_1"}}}};
+  const std::vector<runtime::Envelope> batch = {Envelope(other_, "order-bt-0002"),
+                                                Envelope(Toss(unknown), "")};
+  auto out = RunBatch(batch);
+  ASSERT_TRUE(out.ok()) << out.error().ToString();
+  ASSERT_EQ(out->size(), 2u);
+  EXPECT_EQ(VerifiedKeys((*out)[0]), Keys{"tgen_batch_0002"});
+  EXPECT_EQ(VerifiedKeys((*out)[1]), Keys{});
+  const json row = Row(batch[1].message_id.str());
+  ASSERT_TRUE(row.is_object()) << "recorded";
+  EXPECT_EQ(row["event_type"], "PAYOUT_SCHEDULE_CHANGED_2027");
+  EXPECT_EQ(row["body"], unknown.dump());
+  EXPECT_EQ(EventRows(), 2);
+}
+
+TEST_F(WebhookIntakeBatchTest, AWebhookThatDoesNotParseFailsTheWholeBatch) {
+  const std::vector<runtime::Envelope> batch = {
+      Envelope(other_, "order-bt-0002"),
+      Envelope(Webhook(WebhookFormat::kToss, "{not json"), "order-gb-0001")};
+  auto out = RunBatch(batch);
+  ASSERT_FALSE(out.ok());
+  EXPECT_EQ(out.error().kind, domain::ErrorKind::kPermanent);
+  EXPECT_EQ(out.error().code, kWebhookMalformed);
+  EXPECT_EQ(EventRows(), 0);
 }
 
 }  // namespace

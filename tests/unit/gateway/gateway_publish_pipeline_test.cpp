@@ -223,6 +223,27 @@ TEST_F(PublishPipelineTest, BatchesAreCappedAtMaxBatch) {
   EXPECT_EQ(broker_.batch_sizes, (std::vector<std::size_t>{1, 4, 4, 2}));
 }
 
+TEST_F(PublishPipelineTest, MessagesSubmittedDuringTheGatherShareOneBatch) {
+  // A minute's gather, ended by max_batch: AwaitCount's 10 s would run out were it waited out.
+  PublishPipeline& pipeline = Make({.threads = 1, .max_batch = 3, .gather = 60s});
+  for (const char* id : {"m0", "m1", "m2"}) {
+    ASSERT_EQ(pipeline.Submit(Message(id), results_.For(id)), Admission::kQueued);
+  }
+  results_.AwaitCount(3);
+  EXPECT_EQ(broker_.batch_sizes, std::vector<std::size_t>{3});
+  for (const auto& [id, outcomes] : results_.by_id) {
+    EXPECT_EQ(outcomes, std::vector<PublishResult>{PublishResult::kConfirmed}) << id;
+  }
+}
+
+TEST_F(PublishPipelineTest, StopEndsAGatherAndPublishesWhatItHeld) {
+  PublishPipeline& pipeline = Make({.threads = 1, .gather = 60s});
+  ASSERT_EQ(pipeline.Submit(Message("m0"), results_.For("m0")), Admission::kQueued);
+  EXPECT_TRUE(pipeline.Stop(SteadyClock::now() + 10s)) << "a gather must not outlast Stop";
+  EXPECT_EQ(results_.by_id["m0"], std::vector<PublishResult>{PublishResult::kConfirmed});
+  EXPECT_EQ(broker_.batch_sizes, std::vector<std::size_t>{1});
+}
+
 TEST_F(PublishPipelineTest, EachMessageGetsItsOwnOutcome) {
   broker_.outcomes = {{"unbound", amqp::PublishStatus::kReturned},
                       {"full", amqp::PublishStatus::kNacked},
