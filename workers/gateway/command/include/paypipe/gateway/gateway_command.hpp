@@ -27,7 +27,7 @@ class GatewayCommand final : public cli::Command {
   int publisher_threads_ = 2;
   int db_threads_ = 4;
   int queue_capacity_ = 10'000;
-  int publish_wait_us_ = 1'000;
+  int publish_wait_us_ = 200;
 };
 
 }  // namespace paypipe::gateway
