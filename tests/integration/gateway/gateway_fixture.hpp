@@ -14,9 +14,9 @@
 
 #include "paypipe/gateway/gateway.hpp"
 #include "paypipe/infra/http_client/client.hpp"
+#include "paypipe/infra/metrics/text_reader.hpp"
 #include "paypipe/messages/webhook_received.hpp"
 #include "paypipe/runtime/amqp_ports.hpp"
-#include "paypipe/testing/metrics_text.hpp"
 #include "paypipe/testing/runtime_fixture.hpp"
 #include "paypipe/testing/standard_webhooks.hpp"
 #include "paypipe/testing/tcp_proxy.hpp"
@@ -168,7 +168,7 @@ class GatewayTest : public ::testing::Test {
   // The value of one series in /metrics, e.g.
   // Metric("paypipe_gateway_webhooks_accepted_total{format=\"toss\"}"); 0 when absent.
   double Metric(const std::string& series) {
-    return testing::MetricValue(gateway_->RenderMetrics(), series);
+    return infra::metrics::SeriesValue(gateway_->RenderMetrics(), series);
   }
 
   std::uint32_t Ready(const std::string& queue) {

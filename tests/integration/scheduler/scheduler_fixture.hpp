@@ -14,8 +14,8 @@
 #include <vector>
 
 #include "paypipe/infra/http_client/client.hpp"
+#include "paypipe/infra/metrics/text_reader.hpp"
 #include "paypipe/messages/payment_verify.hpp"
-#include "paypipe/testing/metrics_text.hpp"
 #include "paypipe/testing/process.hpp"
 #include "paypipe/testing/runtime_fixture.hpp"
 
@@ -108,7 +108,7 @@ class SchedulerTest : public runtime::test::WorkerTest {
     infra::http_client::ClientRequest request;
     request.url = "http://127.0.0.1:" + std::to_string(port) + "/metrics";
     auto response = client.Send(request);
-    return response.ok() ? testing::MetricValue(response->body, series) : 0;
+    return response.ok() ? infra::metrics::SeriesValue(response->body, series) : 0;
   }
 
   static std::string Series(std::string_view name, std::string_view labels) {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "paypipe/infra/metrics/registry.hpp"
+#include "paypipe/infra/metrics/text_reader.hpp"
 
 namespace paypipe::infra::metrics {
 namespace {
@@ -256,6 +257,22 @@ TEST(Exposition, ShowsUnusedFamiliesAndSpecialValues) {
             "paypipe_c{v=\"nan\"} NaN\n"
             "paypipe_c{v=\"neg\"} -Inf\n"
             "paypipe_c{v=\"small\"} 1e-06\n");
+}
+
+TEST(SeriesValue, ReadsBackOneSeriesOfWhatTheRegistryRenders) {
+  Registry registry;
+  auto& family = registry.AddCounter(
+      {.name = "paypipe_read_total", .help = "Read back.", .labels = {"stage"}});
+  family.WithLabels({"confirm"}).Increment(3);
+  family.WithLabels({"confirm-retry"}).Increment(5);
+  (void)registry.AddCounter({.name = "paypipe_read_total_more", .help = "A longer name."});
+  const std::string text = registry.RenderText();
+  EXPECT_EQ(SeriesValue(text, "paypipe_read_total{stage=\"confirm\"}"), 3);
+  EXPECT_EQ(SeriesValue(text, "paypipe_read_total{stage=\"confirm-retry\"}"), 5);
+  EXPECT_EQ(SeriesValue(text, "paypipe_read_total_more"), 0);
+  EXPECT_EQ(SeriesValue(text, "paypipe_read_total{stage=\"settlement\"}"), 0);  // absent
+  EXPECT_EQ(SeriesValue("a_total 7", "a_total"), 7);  // last line without a newline
+  EXPECT_EQ(SeriesValue("a_total_x 1\na_total 2.5\n", "a_total"), 2.5);  // not a prefix match
 }
 
 TEST(Exposition, ContentTypeNamesTheFormatVersion) {

@@ -4,13 +4,13 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 #include <set>
-#include <sstream>
 #include <stdexcept>
 #include <thread>
 
 #include "paypipe/infra/crypto/crypto.hpp"
 #include "paypipe/infra/db/connection.hpp"
 #include "paypipe/infra/http_client/client.hpp"
+#include "paypipe/infra/metrics/text_reader.hpp"
 
 namespace paypipe::demo {
 namespace {
@@ -66,18 +66,6 @@ bool IsPipelineQueue(const std::string& name) {
   const bool stage =
       name.starts_with("paypipe.confirm") || name.starts_with("paypipe.webhook-intake");
   return stage && !name.ends_with(".dlq");
-}
-
-// Value of one series of Prometheus text ("name{labels}"), 0 when absent.
-double Series(const std::string& text, const std::string& series) {
-  std::istringstream lines(text);
-  for (std::string line; std::getline(lines, line);) {
-    if (line.size() > series.size() && line.compare(0, series.size(), series) == 0 &&
-        line[series.size()] == ' ') {
-      return std::stod(line.substr(series.size() + 1));
-    }
-  }
-  return 0;
 }
 
 std::string Amount(std::int64_t krw) {
@@ -245,9 +233,9 @@ Report Observer::Collect(const DriveResult& drive, IdleOutcome idle) {
     const std::string metrics = Get(options_.worker_metrics_url);
     for (const char* stage : {"webhook-intake", "confirm"}) {
       for (const char* outcome : {"received", "retried", "dead_lettered", "duplicate"}) {
-        r.stage_messages[std::string(stage) + " " + outcome] =
-            Series(metrics, std::string("paypipe_stage_messages_total{stage=\"") + stage +
-                                "\",outcome=\"" + outcome + "\"}");
+        r.stage_messages[std::string(stage) + " " + outcome] = infra::metrics::SeriesValue(
+            metrics, std::string("paypipe_stage_messages_total{stage=\"") + stage +
+                         "\",outcome=\"" + outcome + "\"}");
       }
       stage_dead_letters +=
           static_cast<std::int64_t>(r.stage_messages[std::string(stage) + " dead_lettered"]);
@@ -256,8 +244,9 @@ Report Observer::Collect(const DriveResult& drive, IdleOutcome idle) {
     r.dead_letters = std::max(r.dead_letters, stage_dead_letters);
   }
   if (!options_.gateway_metrics_url.empty()) {
-    r.webhooks_accepted = Series(Get(options_.gateway_metrics_url),
-                                 "paypipe_gateway_webhooks_accepted_total{format=\"toss\"}");
+    r.webhooks_accepted =
+        infra::metrics::SeriesValue(Get(options_.gateway_metrics_url),
+                                    "paypipe_gateway_webhooks_accepted_total{format=\"toss\"}");
   }
 
   // The PG's truth.

@@ -18,7 +18,7 @@
 
 #include "paypipe/infra/crypto/crypto.hpp"
 #include "paypipe/infra/http_client/client.hpp"
-#include "paypipe/testing/metrics_text.hpp"
+#include "paypipe/infra/metrics/text_reader.hpp"
 #include "paypipe/testing/process.hpp"
 #include "paypipe/testing/runtime_fixture.hpp"
 
@@ -232,11 +232,11 @@ class PipelineTest : public ::testing::Test {
     return Http(method, sim_url_ + "/toss" + path, body.dump(), std::move(headers));
   }
 
-  // A series of `url`'s /metrics (see MetricValue).
+  // A series of `url`'s /metrics (see infra::metrics::SeriesValue).
   double Metric(const std::string& url, std::string_view series) {
     const auto response = Http("GET", url + "/metrics");
     if (response.status != 200) throw std::runtime_error("GET /metrics: " + response.body);
-    return MetricValue(response.body, series);
+    return infra::metrics::SeriesValue(response.body, series);
   }
 
   std::int64_t Scalar(const std::string& sql, const infra::db::Params& params = {}) {
