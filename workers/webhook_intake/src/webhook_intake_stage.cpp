@@ -127,24 +127,29 @@ domain::Result<std::vector<bool>> StoredByThem(infra::db::Transaction& db,
   return stored;
 }
 
+// Stores one event with a statement of its own; a deposit callback is first checked against its
+// payment.
+domain::Result<Messages> StoreOne(infra::db::Transaction& db, Event& event) {
+  if (event.parsed.event_type == "DEPOSIT_CALLBACK") {
+    auto checked = CheckDeposit(db, event.parsed);
+    if (!checked.ok()) return checked.error();
+    event.verification = *checked;
+  }
+  infra::db::Params params;
+  AppendEventRow(params, event);
+  auto inserted = db.Execute(std::string(kInsertEvents) + kEventRow, params);
+  if (!inserted.ok()) return inserted.error();
+  if (*inserted == 0) return Messages{};  // a duplicate
+  return Emitted(event);
+}
+
 }  // namespace
 
 domain::Result<Messages> WebhookIntakeStage::Handle(const runtime::Envelope& message,
                                                     runtime::UnitOfWork& work) const {
   auto event = ParseEvent(message);
   if (!event.ok()) return event.error();
-  infra::db::Transaction& db = work.Db();
-  if (event->parsed.event_type == "DEPOSIT_CALLBACK") {
-    auto checked = CheckDeposit(db, event->parsed);
-    if (!checked.ok()) return checked.error();
-    event->verification = *checked;
-  }
-  infra::db::Params params;
-  AppendEventRow(params, *event);
-  auto inserted = db.Execute(std::string(kInsertEvents) + kEventRow, params);
-  if (!inserted.ok()) return inserted.error();
-  if (*inserted == 0) return Messages{};  // a duplicate
-  return Emitted(*event);
+  return StoreOne(work.Db(), *event);
 }
 
 domain::Result<std::vector<Messages>> WebhookIntakeStage::HandleBatch(
@@ -157,9 +162,9 @@ domain::Result<std::vector<Messages>> WebhookIntakeStage::HandleBatch(
     if (!event.ok()) return event.error();
     if (event->parsed.event_type == "DEPOSIT_CALLBACK") {
       // Checked against its payment: stored on its own.
-      auto handled = Handle(*messages[i], work);
-      if (!handled.ok()) return handled.error();
-      out[i] = std::move(handled).value();
+      auto stored = StoreOne(work.Db(), *event);
+      if (!stored.ok()) return stored.error();
+      out[i] = std::move(stored).value();
       continue;
     }
     events.push_back(std::move(event).value());
