@@ -612,7 +612,8 @@ domain::Status WriteCommon(Transaction& db, std::span<Common> batch,
   std::vector<domain::Posting> postings;
   infra::db::Params paid_orders;
   infra::db::Params order_ids;
-  infra::db::Params paid_invoices;
+  infra::db::Params invoice_statuses;  // (id, status) per invoice, for its CASE
+  infra::db::Params invoice_paid_at;   // (id, paid_at) per invoice, for its CASE
   infra::db::Params invoice_ids;
   for (const Common& c : batch) {
     if (!(c.change.captured > Money::Zero())) continue;
@@ -629,10 +630,10 @@ domain::Status WriteCommon(Transaction& db, std::span<Common> batch,
     auto update = domain::InvoiceOnPaymentApproved(c.invoice->state, c.change.captured);
     if (!update.ok()) return update.error();
     if (update->verdict != domain::Verdict::kApply) continue;
-    paid_invoices.emplace_back(c.invoice->id);
-    paid_invoices.emplace_back(domain::ToString(update->after.status));
-    paid_invoices.emplace_back(c.invoice->id);
-    paid_invoices.emplace_back(SqlDateTime(approved_at));
+    invoice_statuses.emplace_back(c.invoice->id);
+    invoice_statuses.emplace_back(domain::ToString(update->after.status));
+    invoice_paid_at.emplace_back(c.invoice->id);
+    invoice_paid_at.emplace_back(SqlDateTime(approved_at));
     invoice_ids.emplace_back(c.invoice->id);
   }
   PAYPIPE_RETURN_IF_ERROR(WritePostings(db, postings));
@@ -647,16 +648,8 @@ domain::Status WriteCommon(Transaction& db, std::span<Common> batch,
                          params)));
   }
   if (!invoice_ids.empty()) {
-    // The status CASE's pairs of parameters, then paid_at's, then the ids.
-    infra::db::Params params;
-    for (std::size_t k = 0; k < invoice_ids.size(); ++k) {
-      params.push_back(paid_invoices[4 * k]);
-      params.push_back(paid_invoices[4 * k + 1]);
-    }
-    for (std::size_t k = 0; k < invoice_ids.size(); ++k) {
-      params.push_back(paid_invoices[4 * k + 2]);
-      params.push_back(paid_invoices[4 * k + 3]);
-    }
+    infra::db::Params params = invoice_statuses;
+    params.insert(params.end(), invoice_paid_at.begin(), invoice_paid_at.end());
     params.insert(params.end(), invoice_ids.begin(), invoice_ids.end());
     const std::string cases = infra::db::Placeholders(invoice_ids.size(), "WHEN ? THEN ?", " ");
     PAYPIPE_RETURN_IF_ERROR(Check(db.Execute(
