@@ -177,21 +177,4 @@ PgReply PgClient::PortOneV1Lookup(const std::string& imp_uid) {
               std::move(headers));
 }
 
-PgClientPool::Lease PgClientPool::Acquire() {
-  {
-    std::lock_guard lock(mutex_);
-    if (!idle_.empty()) {
-      auto client = std::move(idle_.back());
-      idle_.pop_back();
-      return Lease(*this, std::move(client));
-    }
-  }
-  return Lease(*this, std::make_unique<PgClient>(settings_));
-}
-
-void PgClientPool::Return(std::unique_ptr<PgClient> client) {
-  std::lock_guard lock(mutex_);
-  idle_.push_back(std::move(client));
-}
-
 }  // namespace paypipe::pg

@@ -1,10 +1,7 @@
 #pragma once
 
-#include <memory>
-#include <mutex>
-#include <vector>
-
 #include "paypipe/infra/http_client/client.hpp"
+#include "paypipe/infra/http_client/pool.hpp"
 #include "paypipe/sim/webhooks.hpp"
 
 namespace paypipe::sim {
@@ -18,8 +15,11 @@ class CurlWebhookTransport final : public WebhookTransport {
                                      const std::string& body, Millis timeout) override;
 
  private:
-  std::mutex mutex_;
-  std::vector<std::unique_ptr<infra::http_client::Client>> idle_;
+  infra::http_client::Pool<infra::http_client::Client> clients_{[] {
+    infra::http_client::ClientOptions options;
+    options.user_agent = "paypipe-sim";
+    return std::make_unique<infra::http_client::Client>(options);
+  }};
 };
 
 }  // namespace paypipe::sim

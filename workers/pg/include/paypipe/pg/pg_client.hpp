@@ -10,14 +10,13 @@
 
 #include <chrono>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
-#include <vector>
 
 #include "paypipe/domain/money.hpp"
 #include "paypipe/domain/pg_mapping.hpp"
 #include "paypipe/infra/http_client/client.hpp"
+#include "paypipe/infra/http_client/pool.hpp"
 
 namespace paypipe::pg {
 
@@ -82,39 +81,11 @@ class PgClient {
   infra::http_client::Client http_;
 };
 
-// Idle clients kept for reuse, so that calls from any thread reuse kept-alive connections instead
-// of opening one per call. Thread-safe; a lease hands its client back when it ends.
-class PgClientPool {
+// PG clients kept for reuse from any thread (one call at a time each) over kept-alive connections.
+class PgClientPool : public infra::http_client::Pool<PgClient> {
  public:
-  explicit PgClientPool(PgSettings settings) : settings_(std::move(settings)) {}
-
-  class Lease {
-   public:
-    Lease(PgClientPool& pool, std::unique_ptr<PgClient> client)
-        : pool_(&pool), client_(std::move(client)) {}
-    ~Lease() {
-      if (client_) pool_->Return(std::move(client_));
-    }
-    Lease(Lease&& other) noexcept = default;
-    Lease& operator=(Lease&&) = delete;
-    Lease(const Lease&) = delete;
-    Lease& operator=(const Lease&) = delete;
-    PgClient& operator*() const { return *client_; }
-    PgClient* operator->() const { return client_.get(); }
-
-   private:
-    PgClientPool* pool_;
-    std::unique_ptr<PgClient> client_;
-  };
-
-  [[nodiscard]] Lease Acquire();
-
- private:
-  void Return(std::unique_ptr<PgClient> client);
-
-  const PgSettings settings_;
-  std::mutex mutex_;
-  std::vector<std::unique_ptr<PgClient>> idle_;
+  explicit PgClientPool(PgSettings settings)
+      : Pool([settings = std::move(settings)] { return std::make_unique<PgClient>(settings); }) {}
 };
 
 }  // namespace paypipe::pg
